@@ -1,0 +1,133 @@
+"""The Python API: ``AutoML(...).fit(data, target=...)`` returns a :class:`Run`."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from automl.catalog import Catalog, build_catalog
+from automl.errors import UserError
+from automl.runs import RunDir
+from automl.search.ensemble import blend
+from automl.specs import DataSource
+from automl.workflow import Echo, FitOptions, _quiet_echo, resume_run, start_run
+
+
+class AutoML:
+    """Search model families and hyperparameters for a data set within a budget.
+
+    >>> run = AutoML(time_budget=60).fit("customers.csv", target="churned")  # doctest: +SKIP
+    >>> run.leaderboard().head()  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        task: str = "auto",
+        metric: str | None = None,
+        time_budget: float | None = 300.0,
+        trials: int | None = None,
+        workers: int = 1,
+        storage: str | None = None,
+        run_dir: str | Path | None = None,
+        seed: int = 0,
+        models: Sequence[str] | None = None,
+        trial_timeout: float | None = None,
+        force: bool = False,
+        quiet: bool = True,
+    ) -> None:
+        self.options = FitOptions(
+            task=task, metric=metric, time_budget=time_budget, trials=trials, workers=workers,
+            storage=storage, run_dir=run_dir, seed=seed, models=models, trial_timeout=trial_timeout,
+            force=force, quiet=quiet,
+        )
+
+    def fit(self, data: DataSource, target: str | None = None, echo: Echo = _quiet_echo, **task_options: Any) -> Run:
+        options = FitOptions(**{**self.options.__dict__, "target": target, "task_options": task_options})
+        return Run(start_run(data, options, echo=echo))
+
+
+class Run:
+    """A finished (or interrupted) run directory, with its leaderboard and final model."""
+
+    def __init__(self, run_dir: RunDir, catalog: Catalog | None = None) -> None:
+        self.dir = run_dir
+        self._catalog = catalog
+        self._members: list[tuple[Any, float]] | None = None
+
+    @classmethod
+    def load(cls, path: str | Path) -> Run:
+        return cls(RunDir.open(path))
+
+    @property
+    def path(self) -> Path:
+        return self.dir.path
+
+    @property
+    def manifest(self) -> dict[str, Any]:
+        return self.dir.manifest
+
+    @property
+    def catalog(self) -> Catalog:
+        if self._catalog is None:
+            self._catalog = build_catalog()
+        return self._catalog
+
+    def study(self, storage: str | None = None):  # noqa: ANN201 - an optuna Study
+        from automl.leaderboard import load_study
+
+        return load_study(self.dir, storage)
+
+    def leaderboard_rows(self) -> list[dict[str, Any]]:
+        from automl.leaderboard import rows
+
+        return rows(self.study(), self.manifest["metric"])
+
+    def leaderboard(self) -> pd.DataFrame:
+        from automl.leaderboard import to_frame
+
+        return to_frame(self.leaderboard_rows())
+
+    def resume(self, quiet: bool = True) -> Run:
+        resume_run(self.path, quiet=quiet)
+        self._members = None
+        return self
+
+    # -- the final model ---------------------------------------------------------
+    def model_description(self) -> dict[str, Any]:
+        path = self.dir.best / "model.json"
+        if not path.is_file():
+            raise UserError(f"run {self.path} has no final model yet; finish it with 'automl resume {self.path}'")
+        return json.loads(path.read_text())
+
+    def schema(self) -> dict[str, Any]:
+        return json.loads((self.dir.best / "schema.json").read_text())
+
+    def _load_members(self) -> list[tuple[Any, float]]:
+        if self._members is None:
+            description = self.model_description()
+            task = description["task"]
+            self._members = [
+                (self.catalog.model(task, m["model"]).load(self.dir.best / m["path"]), float(m["weight"]))
+                for m in description["members"]
+            ]
+        return self._members
+
+    def predict(self, data: DataSource) -> pd.DataFrame:
+        """Predictions for new data, in the task's output format (see ARCHITECTURE.md)."""
+        description = self.model_description()
+        task = self.catalog.task(description["task"])
+        schema = self.schema()
+        batch = task.prepare(data, schema)
+        members = self._load_members()
+        raw = blend([np.asarray(model.predict(batch.X)) for model, _ in members], [w for _, w in members])
+        return task.format_predictions(raw, batch, schema)
+
+    def report(self, out: str | Path | None = None) -> Path:
+        from automl.report import write_report
+
+        return write_report(self, out)

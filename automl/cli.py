@@ -1,0 +1,185 @@
+"""The ``automl`` command.
+
+Only click is imported at start-up; every command imports what it needs, so
+``automl --help`` never loads torch, transformers or LightGBM. A
+:class:`~automl.errors.UserError` becomes one ``error:`` line and exit code 2;
+``--debug`` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from automl.errors import UserError
+
+EXIT_USER_ERROR = 2
+
+
+class AutoMLGroup(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except UserError as exc:
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(EXIT_USER_ERROR)
+        except KeyboardInterrupt:
+            click.echo("interrupted: completed trials are saved; continue with 'automl resume RUN'", err=True)
+            ctx.exit(130)
+
+
+def _echo(message: str) -> None:
+    click.echo(message, err=True)
+
+
+@click.group(cls=AutoMLGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+@click.version_option(package_name="automl")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """Plugin-based AutoML: a CSV or a folder in; a tuned model, a leaderboard and a report out."""
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+
+
+@cli.command()
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--target", help="Column to predict.")
+@click.option("--task", default="auto", show_default=True, help="Task plugin, or auto to detect it.")
+@click.option("--metric", help="Metric to optimise (default: the task's).")
+@click.option("--time-budget", type=float, default=300.0, show_default=True, help="Wall seconds for the whole run.")
+@click.option("--trials", type=int, help="Stop after this many trials.")
+@click.option("--trial-timeout", type=float, help="Seconds one trial may take.")
+@click.option("--workers", type=int, default=1, show_default=True, help="Local search processes.")
+@click.option("--storage", help="Optuna storage URL (e.g. postgresql://...) instead of the run's journal.")
+@click.option("--run-dir", type=click.Path(path_type=Path), help="Run directory (default: runs/<data name>).")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--models", help="Comma-separated model keys to search (default: all of the task's).")
+@click.option("--force", is_flag=True, help="Overwrite an existing run directory.")
+@click.option("--quiet", is_flag=True, help="No progress display.")
+def fit(path: Path, target: str | None, task: str, metric: str | None, time_budget: float, trials: int | None,
+        trial_timeout: float | None, workers: int, storage: str | None, run_dir: Path | None, seed: int,
+        models: str | None, force: bool, quiet: bool) -> None:
+    """Search for the best model for the data at PATH."""
+    from automl.workflow import FitOptions, start_run
+
+    options = FitOptions(
+        task=task, target=target, metric=metric, time_budget=time_budget, trials=trials, workers=workers,
+        storage=storage, run_dir=run_dir, seed=seed, trial_timeout=trial_timeout, force=force, quiet=quiet,
+        models=[m.strip() for m in models.split(",") if m.strip()] if models else None,
+    )
+    run = start_run(path, options, echo=_echo)
+    _finish(run.path)
+
+
+def _finish(path: Path) -> None:
+    from automl.api import Run
+    from automl.leaderboard import render
+
+    run = Run.load(path)
+    report = run.report()
+    click.echo(render(run.leaderboard_rows(), "table"))
+    click.echo(f"model: {run.dir.best}")
+    click.echo(f"report: {report}")
+
+
+@cli.command()
+@click.argument("run_dir", type=click.Path(path_type=Path))
+@click.option("--storage", help="Storage URL, if the run uses an external one.")
+@click.option("--quiet", is_flag=True)
+def resume(run_dir: Path, storage: str | None, quiet: bool) -> None:
+    """Continue an interrupted run until its budget is used."""
+    from automl.workflow import resume_run
+
+    resume_run(run_dir, quiet=quiet, storage=storage, echo=_echo)
+    _finish(run_dir)
+
+
+@cli.command()
+@click.argument("run_dir", type=click.Path(path_type=Path))
+@click.option("--storage", help="Storage URL shared by the workers.")
+def worker(run_dir: Path, storage: str | None) -> None:
+    """Join a run's search as one more worker, until its budget is used."""
+    from automl.workflow import worker_main
+
+    worker_main(str(run_dir), index=1000 + (hash(str(run_dir)) % 1000), deadline=None, max_trials=None, storage=storage)
+
+
+@cli.command()
+@click.argument("run_dir", type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "md", "json"]), default="table", show_default=True)
+def leaderboard(run_dir: Path, fmt: str) -> None:
+    """Show every trial of a run, best first."""
+    from automl.api import Run
+    from automl.leaderboard import render
+
+    click.echo(render(Run.load(run_dir).leaderboard_rows(), fmt), nl=fmt == "table")
+
+
+@cli.command()
+@click.argument("run_dir", type=click.Path(path_type=Path))
+@click.argument("input_path", type=click.Path(path_type=Path))
+@click.option("--out", type=click.Path(path_type=Path), help="CSV file to write (default: standard output).")
+def predict(run_dir: Path, input_path: Path, out: Path | None) -> None:
+    """Predict INPUT_PATH with the final model of RUN_DIR."""
+    from automl.api import Run
+
+    predictions = Run.load(run_dir).predict(input_path)
+    if out:
+        predictions.to_csv(out, index=False)
+        _echo(f"wrote {len(predictions)} predictions to {out}")
+    else:
+        predictions.to_csv(sys.stdout, index=False)
+
+
+@cli.command()
+@click.argument("run_dir", type=click.Path(path_type=Path))
+@click.option("--out", type=click.Path(path_type=Path), help="HTML file to write (a .md is written beside it).")
+def report(run_dir: Path, out: Path | None) -> None:
+    """Write the stakeholder report of a run."""
+    from automl.api import Run
+
+    click.echo(Run.load(run_dir).report(out))
+
+
+@cli.command()
+@click.argument("run_dirs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "md", "json"]), default="table")
+def compare(run_dirs: tuple[Path, ...], fmt: str) -> None:
+    """One leaderboard across several runs."""
+    from automl.compare import compare_runs
+
+    click.echo(compare_runs(run_dirs, fmt))
+
+
+@cli.command()
+def plugins() -> None:
+    """Installed plugins with their tasks, models and metrics."""
+    from automl.catalog import build_catalog
+
+    catalog = build_catalog()
+    for name, plugin in catalog.pm.list_name_plugin():
+        if plugin is None:
+            continue
+        tasks = catalog.tasks.owned_by(name)
+        models = [k.split(":", 1)[1] for k in catalog.models.owned_by(name)]
+        metrics = sorted({k.split(":", 1)[1] for k in catalog.metrics.owned_by(name)})
+        click.echo(f"{name}  ({getattr(plugin, '__name__', type(plugin).__name__)})")
+        click.echo(f"  tasks:   {', '.join(tasks) or '-'}")
+        click.echo(f"  models:  {', '.join(models) or '-'}")
+        click.echo(f"  metrics: {', '.join(metrics) or '-'}")
+    for broken in getattr(catalog.pm, "broken", []):
+        click.echo(f"{broken.name}  BROKEN ({broken.module}): {broken.error}")
+
+
+def main() -> None:
+    cli(prog_name="automl")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,34 @@
+"""User-facing errors.
+
+The CLI turns every :class:`UserError` into one line on stderr and exit code 2,
+so the message must say what is wrong, where, and how to fix it. Anything that
+is not a ``UserError`` is a bug in automl or a plugin and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+
+class UserError(Exception):
+    """A problem with the input or the command line that the user can fix."""
+
+
+class MissingExtra(UserError):
+    """An optional dependency is needed; the message names the extra to install."""
+
+    def __init__(self, package: str, extra: str, purpose: str) -> None:
+        super().__init__(
+            f"{purpose} needs the '{package}' package, which is not installed; "
+            f"run: pip install 'automl[{extra}]'"
+        )
+        self.package = package
+        self.extra = extra
+
+
+def require(module: str, extra: str, purpose: str):  # noqa: ANN201 - returns a module
+    """Import an optional dependency late, failing with the pip command to run."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise MissingExtra(module.split(".")[0], extra, purpose) from exc

@@ -1,0 +1,60 @@
+"""Every hook a plugin can implement.
+
+Tasks, models and metrics are registered as data through three generic
+``automl_register_*`` hooks rather than one hook per task, so adding a task
+never changes the core. docs/hooks.md documents each hook; a test fails when
+one is missing there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pluggy
+
+from automl.specs import MetricSpec, ModelSpec, TaskSpec
+
+PROJECT = "automl"
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+@hookspec
+def automl_register_tasks(register: Callable[[TaskSpec], None]) -> None:
+    """Register task types by calling ``register(TaskSpec(...))`` once per task.
+
+    Called once when the plugin manager is built.
+    """
+
+
+@hookspec
+def automl_register_models(register: Callable[[ModelSpec], None]) -> None:
+    """Register model families by calling ``register(ModelSpec(...))``.
+
+    A plugin may add models to any task, including tasks of other plugins.
+    """
+
+
+@hookspec
+def automl_register_metrics(register: Callable[[MetricSpec], None]) -> None:
+    """Register metrics by calling ``register(MetricSpec(...))``."""
+
+
+@hookspec
+def automl_trial_finished(run: Any, trial: Any) -> None:
+    """Notification after each trial ends, whatever its state.
+
+    ``run`` is the :class:`automl.runs.RunDir`; ``trial`` is an
+    ``optuna.trial.FrozenTrial``. Use it for loggers and notifiers; exceptions
+    raised here are logged and do not stop the search.
+    """
+
+
+@hookspec
+def automl_report_sections(run: Any) -> list[dict[str, str]] | None:
+    """Return extra report sections as ``[{"title": ..., "html": ..., "markdown": ...}]``.
+
+    ``run`` is the finished :class:`automl.api.Run`. Text is escaped unless the
+    plugin builds ``html`` itself; it must then escape user-controlled values.
+    """

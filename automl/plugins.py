@@ -1,0 +1,90 @@
+"""Builds the plugin manager: built-in plugins plus the ``automl`` entry points.
+
+Built-in plugins are loaded exactly as third-party ones are, by module name.
+A plugin that fails to import is reported as broken and skipped, so one bad
+plugin never takes the others down. Hook names are checked at start-up, so a
+misspelled hook fails loudly instead of silently never being called.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import warnings
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+
+import pluggy
+
+from automl import hookspecs
+from automl.errors import UserError
+
+BUILTIN_PLUGINS: dict[str, str] = {
+    "tabular": "automl_plugins.tabular",
+}
+DISABLE_ENV = "AUTOML_DISABLE_PLUGINS"
+
+
+class PluginLoadWarning(UserWarning):
+    """A plugin could not be imported and was skipped."""
+
+
+@dataclass(frozen=True)
+class BrokenPlugin:
+    name: str
+    module: str
+    error: str
+
+
+def disabled_plugins() -> set[str]:
+    return {name.strip() for name in os.environ.get(DISABLE_ENV, "").split(",") if name.strip()}
+
+
+def _candidates() -> dict[str, str]:
+    """Plugin name -> module path, built-ins first, then installed entry points."""
+    found = dict(BUILTIN_PLUGINS)
+    for ep in entry_points(group=hookspecs.PROJECT):
+        found.setdefault(ep.name, ep.value)
+    return found
+
+
+def make_plugin_manager(load_entry_points: bool = True) -> pluggy.PluginManager:
+    """A checked plugin manager. ``pm.broken`` lists plugins that failed to import."""
+    pm = pluggy.PluginManager(hookspecs.PROJECT)
+    pm.add_hookspecs(hookspecs)
+    pm.broken = []  # type: ignore[attr-defined]
+    blocked = disabled_plugins()
+    for name in blocked:
+        pm.set_blocked(name)
+    candidates = _candidates() if load_entry_points else dict(BUILTIN_PLUGINS)
+    for name, module_path in candidates.items():
+        if name in blocked:
+            continue
+        try:
+            module = importlib.import_module(module_path.split(":")[0])
+        except Exception as exc:  # noqa: BLE001 - any import failure marks the plugin broken
+            message = f"{type(exc).__name__}: {exc}"
+            pm.broken.append(BrokenPlugin(name, module_path, message))  # type: ignore[attr-defined]
+            warnings.warn(
+                f"plugin '{name}' ({module_path}) failed to import and was skipped: {message}",
+                PluginLoadWarning,
+                stacklevel=2,
+            )
+            continue
+        pm.register(module, name=name)
+    check_hooks(pm)
+    return pm
+
+
+def check_hooks(pm: pluggy.PluginManager) -> None:
+    """Fail with the plugin and hook name when a plugin implements an unknown hook."""
+    try:
+        pm.check_pending()
+    except pluggy.PluginValidationError as exc:
+        plugin_name = pm.get_name(exc.plugin) or str(exc.plugin)
+        known = ", ".join(sorted(n for n in dir(hookspecs) if n.startswith("automl_")))
+        hook = str(exc).split("'")[1] if "'" in str(exc) else str(exc)
+        raise UserError(
+            f"plugin '{plugin_name}' implements unknown hook '{hook}'; "
+            f"valid hooks: {known}"
+        ) from exc

@@ -1,0 +1,178 @@
+"""The run directory: manifest, study storage, artifacts, final model and lock.
+
+A run directory is the unit a user keeps, mails and resumes::
+
+    runs/<name>/run.json        what was asked for and on what data
+    runs/<name>/study.journal   the Optuna study (unless --storage points elsewhere)
+    runs/<name>/artifacts/      one fitted model and its validation predictions per trial
+    runs/<name>/best/           the refit final model and the input schema
+    runs/<name>/leaderboard.csv, report.html, report.md
+
+Nothing is overwritten without ``force``; a lock file keeps two searches from
+driving the same run at once (workers of one search share it).
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import shutil
+import sys
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import filelock
+
+from automl.errors import UserError
+
+FORMAT_VERSION = 1
+STUDY_NAME = "automl"
+MANIFEST = "run.json"
+_REQUIRED_KEYS = ("format_version", "task", "kind", "metric", "direction", "seed", "models")
+_TRACKED_PACKAGES = ("automl", "optuna", "pluggy", "pandas", "numpy", "scikit-learn", "lightgbm")
+
+
+def package_versions(extra: tuple[str, ...] = ()) -> dict[str, str]:
+    found = {"python": platform.python_version()}
+    for name in (*_TRACKED_PACKAGES, *extra):
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            continue
+    return found
+
+
+def redact_url(url: str) -> str:
+    """The storage URL without its password, safe for run.json, logs and reports."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+@dataclass
+class RunDir:
+    path: Path
+
+    # -- locations -----------------------------------------------------------
+    @property
+    def manifest_path(self) -> Path:
+        return self.path / MANIFEST
+
+    @property
+    def journal_path(self) -> Path:
+        return self.path / "study.journal"
+
+    @property
+    def artifacts(self) -> Path:
+        return self.path / "artifacts"
+
+    @property
+    def best(self) -> Path:
+        return self.path / "best"
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    # -- life cycle ------------------------------------------------------------
+    @staticmethod
+    def check_free(path: Path, force: bool) -> None:
+        """Fail early, before any work, if ``path`` holds a run and ``force`` is off."""
+        if path.exists() and any(path.iterdir()) and not force:
+            raise UserError(
+                f"run directory {path} already exists; pass --force to overwrite it, "
+                f"--run-dir to choose another, or run 'automl resume {path}' to continue it"
+            )
+
+    @classmethod
+    def create(cls, path: Path, manifest: dict[str, Any], force: bool = False) -> RunDir:
+        path = Path(path)
+        cls.check_free(path, force)
+        if path.exists() and any(path.iterdir()):
+            run = cls(path)
+            with run.lock():
+                shutil.rmtree(path)
+        path.mkdir(parents=True, exist_ok=True)
+        run = cls(path)
+        run.artifacts.mkdir(exist_ok=True)
+        run.write_manifest({"format_version": FORMAT_VERSION, **manifest})
+        return run
+
+    @classmethod
+    def open(cls, path: str | Path) -> RunDir:
+        """Open an existing run after checking its manifest, before anything is deserialised."""
+        run = cls(Path(path))
+        if not run.manifest_path.is_file():
+            raise UserError(f"{path} is not a run directory (no {MANIFEST}); pass the folder that 'automl fit' created")
+        run.check_manifest()
+        return run
+
+    def check_manifest(self) -> dict[str, Any]:
+        try:
+            manifest = json.loads(self.manifest_path.read_text())
+        except (OSError, json.JSONDecodeError) as exc:
+            raise UserError(f"{self.manifest_path} is unreadable or not JSON ({exc}); the run is damaged") from exc
+        missing = [k for k in _REQUIRED_KEYS if k not in manifest]
+        if missing:
+            raise UserError(f"{self.manifest_path} lacks {', '.join(missing)}; the run is damaged or was edited")
+        if manifest["format_version"] != FORMAT_VERSION:
+            raise UserError(
+                f"{self.manifest_path} has format version {manifest['format_version']}; "
+                f"this automl reads version {FORMAT_VERSION}"
+            )
+        return manifest
+
+    @property
+    def manifest(self) -> dict[str, Any]:
+        return self.check_manifest()
+
+    def write_manifest(self, manifest: dict[str, Any]) -> None:
+        tmp = self.manifest_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(manifest, indent=2, default=str) + "\n")
+        tmp.replace(self.manifest_path)
+
+    def update_manifest(self, **changes: Any) -> None:
+        self.write_manifest({**self.manifest, **changes})
+
+    def lock(self, timeout: float = 0) -> filelock.BaseFileLock:
+        """An exclusive lock on the run; the OS frees it if the holder is killed."""
+        return filelock.FileLock(str(self.path / "run.lock"), timeout=timeout)
+
+    def acquire(self) -> filelock.BaseFileLock:
+        lock = self.lock()
+        try:
+            lock.acquire()
+        except filelock.Timeout:
+            raise UserError(
+                f"run {self.path} is in use by another automl process; wait for it to finish"
+            ) from None
+        return lock
+
+    # -- storage ---------------------------------------------------------------
+    def storage_url(self, override: str | None = None) -> str | None:
+        """The external storage URL, if the run uses one (passwords come from the caller)."""
+        return override or self.manifest.get("storage")
+
+    def storage(self, override: str | None = None):  # noqa: ANN201 - an optuna storage
+        import optuna
+        from optuna.storages.journal import JournalFileBackend, JournalStorage
+
+        url = self.storage_url(override)
+        if url:
+            return optuna.storages.RDBStorage(url, heartbeat_interval=30, grace_period=120)
+        return JournalStorage(JournalFileBackend(str(self.journal_path)))
+
+    def artifact_store(self):  # noqa: ANN201 - an optuna artifact store
+        from optuna.artifacts import FileSystemArtifactStore
+
+        self.artifacts.mkdir(exist_ok=True)
+        return FileSystemArtifactStore(str(self.artifacts))
+
+
+def command_line() -> str:
+    return " ".join(sys.argv)

@@ -1,0 +1,111 @@
+"""One trial: sample a model, fit it on every fold, score the validation predictions.
+
+Whatever happens inside a model, the trial ends as COMPLETE, PRUNED or FAIL
+with its reason recorded, and the search goes on.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from typing import Any
+
+import numpy as np
+import optuna
+
+from automl.search import artifacts
+from automl.search.setup import SearchSetup
+from automl.search.space import sample
+from automl.specs import take
+
+FAIL_REASON = "fail_reason"
+
+
+def score_all(setup: SearchSetup, predictions: np.ndarray) -> dict[str, float]:
+    """The run's metric plus every other metric of the task, for the leaderboard."""
+    y = setup.y_valid
+    scores: dict[str, float] = {}
+    for metric in [setup.metric, *setup.extra_metrics]:
+        try:
+            scores[metric.name] = float(metric.fn(y, predictions))
+        except ValueError:
+            continue
+    return scores
+
+
+class Objective:
+    def __init__(self, setup: SearchSetup, deadline: float | None) -> None:
+        self.setup = setup
+        self.deadline = deadline
+        self.current_model: str | None = None
+
+    def _trial_deadline(self) -> float | None:
+        limits = [d for d in (self.deadline,) if d is not None]
+        if self.setup.trial_timeout:
+            limits.append(time.time() + self.setup.trial_timeout)
+        return min(limits) if limits else None
+
+    def __call__(self, trial: optuna.Trial) -> float:
+        setup = self.setup
+        trial.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")
+        ctx = setup.context(deadline=self._trial_deadline())
+        key, params = sample(trial, setup.models, ctx)
+        self.current_model = key
+        spec = setup.models[key]
+        try:
+            return self._fit_and_score(trial, spec, params, ctx)
+        except optuna.TrialPruned:
+            raise
+        except Exception as exc:
+            trial.set_user_attr(FAIL_REASON, f"{type(exc).__name__}: {exc}"[:500])
+            raise
+
+    def _fit_and_score(self, trial: optuna.Trial, spec: Any, params: dict, ctx: Any) -> float:
+        setup = self.setup
+        X, y = setup.dataset.X, np.asarray(setup.dataset.y)
+        fold_models, fold_predictions, refit_params = [], [], []
+        fit_seconds = predict_seconds = 0.0
+        for fold_number, (train, valid) in enumerate(setup.folds):
+            ctx.reporter = _reporter(trial) if fold_number == 0 else None
+            started = time.perf_counter()
+            estimator = spec.build(params, ctx)
+            estimator.fit(take(X, train), y[train], take(X, valid), y[valid])
+            fit_seconds += time.perf_counter() - started
+            started = time.perf_counter()
+            fold_predictions.append(np.asarray(estimator.predict(take(X, valid))))
+            predict_seconds += time.perf_counter() - started
+            fold_models.append(estimator)
+            refit = getattr(estimator, "refit_params", None)
+            refit_params.append(refit() if callable(refit) else params)
+        predictions = np.concatenate(fold_predictions)
+        scores = score_all(setup, predictions)
+        score = scores.get(setup.metric.name, np.nan)
+        if not np.isfinite(score):
+            raise ValueError(f"the {setup.metric.name} of this model is not a finite number")
+        size = artifacts.save_trial(setup.run.artifact_store(), trial, fold_models, predictions)
+        trial.set_user_attr("metrics", scores)
+        trial.set_user_attr("fit_seconds", round(fit_seconds, 3))
+        trial.set_user_attr("predict_ms_per_1k", round(1e6 * predict_seconds / max(len(predictions), 1), 3))
+        trial.set_user_attr("size_bytes", size)
+        trial.set_user_attr("refit_params", merge_refit_params(refit_params))
+        return score
+
+
+def _reporter(trial: optuna.Trial):  # noqa: ANN202
+    def report(step: int, value: float) -> None:
+        trial.report(value, step)
+        if trial.should_prune():
+            raise optuna.TrialPruned(f"pruned at step {step} with intermediate score {value:.5g}")
+
+    return report
+
+
+def merge_refit_params(per_fold: list[dict[str, Any]]) -> dict[str, Any]:
+    """One parameter set for the refit: numbers found per fold are averaged."""
+    merged = dict(per_fold[0])
+    for name, value in merged.items():
+        values = [p.get(name) for p in per_fold]
+        if isinstance(value, int) and not isinstance(value, bool) and all(isinstance(v, int) for v in values):
+            merged[name] = int(round(float(np.mean(values))))
+    return merged

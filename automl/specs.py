@@ -1,0 +1,168 @@
+"""The plain data that plugins register, and the objects the core hands them.
+
+Tasks, models and metrics are frozen dataclasses so a plugin cannot change a
+spec after registering it, and the core can check them all the same way.
+Predictions are opaque to the core: a task decides what its models output
+(class probabilities, values, rankings) and its metrics read that output.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+import numpy as np
+import pandas as pd
+
+DataSource = str | Path | pd.DataFrame
+Fold = tuple[np.ndarray, np.ndarray]
+Direction = Literal["maximize", "minimize"]
+
+
+class Estimator(Protocol):
+    """What ``ModelSpec.build`` returns.
+
+    ``predict`` returns the task's raw output (for classifiers, an array of
+    class probabilities with one column per class), which metrics and ensembles
+    consume directly. ``refit_params`` (optional) returns the parameters to use
+    when refitting on all the data, e.g. the number of boosting rounds early
+    stopping found.
+    """
+
+    def fit(self, X: Any, y: Any, X_valid: Any = None, y_valid: Any = None) -> Estimator: ...
+
+    def predict(self, X: Any) -> np.ndarray: ...
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    """A score for a task. ``fn(y_true, raw_prediction) -> float``."""
+
+    name: str
+    fn: Callable[[np.ndarray, np.ndarray], float]
+    direction: Direction
+    needs_proba: bool = False
+    tasks: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()
+    description: str = ""
+
+    def applies_to(self, task: str, kind: str) -> bool:
+        return task in self.tasks and (not self.kinds or kind in self.kinds)
+
+    def better(self, a: float, b: float) -> bool:
+        """True when score ``a`` is strictly better than ``b``."""
+        return a > b if self.direction == "maximize" else a < b
+
+    def worst(self) -> float:
+        return -np.inf if self.direction == "maximize" else np.inf
+
+
+@dataclass
+class Dataset:
+    """A loaded training set, ready for a task's splits and models.
+
+    ``schema`` is JSON-serialisable: it is saved beside the final model and is
+    everything the task needs to check and prepare new data at predict time.
+    """
+
+    task: str
+    kind: str
+    X: Any
+    y: np.ndarray | None
+    schema: dict[str, Any]
+    classes: list[Any] | None = None
+    ids: pd.Series | None = None
+    notes: list[str] = field(default_factory=list)
+    info: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.X)
+
+
+@dataclass
+class Batch:
+    """New data prepared for prediction, with the ids to write beside it."""
+
+    X: Any
+    ids: pd.Series | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class SearchContext:
+    """What a model's search space and builder may know about the run."""
+
+    task: str
+    kind: str
+    metric: MetricSpec
+    seed: int = 0
+    n_threads: int = 1
+    classes: list[Any] | None = None
+    info: dict[str, Any] = field(default_factory=dict)
+    deadline: float | None = None
+    reporter: Callable[[int, float], None] | None = None
+
+    def report(self, step: int, value: float) -> None:
+        """Report an intermediate validation score; may raise ``optuna.TrialPruned``."""
+        if self.reporter is not None:
+            self.reporter(step, value)
+
+    def time_left(self) -> float:
+        return np.inf if self.deadline is None else self.deadline - time.time()
+
+    def out_of_time(self) -> bool:
+        return self.time_left() <= 0
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A model family for one task: its search space, builder and file format.
+
+    ``defaults`` is a known-good configuration, queued before the search when
+    ``cheap`` is true so a baseline exists within seconds. ``portfolio`` holds
+    further strong starting points, queued after the defaults.
+    """
+
+    key: str
+    task: str
+    search_space: Callable[[Any, SearchContext], dict[str, Any]]
+    build: Callable[[dict[str, Any], SearchContext], Estimator]
+    save: Callable[[Estimator, Path], None]
+    load: Callable[[Path], Estimator]
+    defaults: Mapping[str, Any] = field(default_factory=dict)
+    portfolio: tuple[Mapping[str, Any], ...] = ()
+    kinds: tuple[str, ...] = ()
+    cheap: bool = True
+    description: str = ""
+
+    def supports(self, kind: str) -> bool:
+        return not self.kinds or kind in self.kinds
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """A kind of problem: how to recognise, load, split and predict its data."""
+
+    name: str
+    detect: Callable[[DataSource, Mapping[str, Any]], float]
+    load: Callable[[DataSource, Mapping[str, Any]], Dataset]
+    split: Callable[[Dataset, int], list[Fold]]
+    default_metric: Callable[[Dataset], str]
+    prepare: Callable[[DataSource, Mapping[str, Any]], Batch]
+    format_predictions: Callable[[np.ndarray, Batch, Mapping[str, Any]], pd.DataFrame]
+    sample_data: Callable[[Path], tuple[DataSource, dict[str, Any]]] | None = None
+    ensemble: bool = True
+    description: str = ""
+
+
+def take(X: Any, index: np.ndarray) -> Any:
+    """Rows of ``X`` by position, whatever container the task uses."""
+    if isinstance(X, pd.DataFrame | pd.Series):
+        return X.iloc[index]
+    if isinstance(X, np.ndarray):
+        return X[index]
+    return [X[i] for i in index]

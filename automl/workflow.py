@@ -1,0 +1,194 @@
+"""Start, resume and join runs: the steps between a command and the search engine.
+
+Every process of a run (the first, a resumed one, a local or remote worker)
+rebuilds the same :class:`SearchSetup` from ``run.json``, so they all search
+the same space on the same splits.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from automl.catalog import Catalog, build_catalog
+from automl.data import fingerprint
+from automl.errors import UserError
+from automl.runs import RunDir, command_line, package_versions, redact_url
+from automl.search.engine import Budget, ask_lock, open_study, remaining_deadline, search
+from automl.search.finalize import choose_final, refit_and_save
+from automl.search.loop import run_loop
+from automl.search.objective import Objective
+from automl.search.setup import SearchSetup
+from automl.search.space import enqueue_starting_points
+from automl.specs import DataSource, TaskSpec
+
+Echo = Callable[[str], None]
+FRAME_FILE = "data.parquet"
+
+
+@dataclass
+class FitOptions:
+    task: str = "auto"
+    target: str | None = None
+    metric: str | None = None
+    time_budget: float | None = 300.0
+    trials: int | None = None
+    workers: int = 1
+    storage: str | None = None
+    run_dir: str | Path | None = None
+    seed: int = 0
+    models: Sequence[str] | None = None
+    trial_timeout: float | None = None
+    force: bool = False
+    quiet: bool = False
+    task_options: dict[str, Any] = field(default_factory=dict)
+
+
+def _quiet_echo(_message: str) -> None:
+    return None
+
+
+def detect_task(catalog: Catalog, source: DataSource, options: dict[str, Any]) -> TaskSpec:
+    scores = {spec.name: float(spec.detect(source, options)) for spec in catalog.tasks}
+    best = max(scores, key=scores.__getitem__, default=None)
+    if best is None or scores[best] <= 0:
+        valid = ", ".join(sorted(scores)) or "(no task plugins installed)"
+        raise UserError(f"cannot tell which task fits {source}; pass --task (one of: {valid})")
+    return catalog.task(best)
+
+
+def default_run_dir(source: DataSource) -> Path:
+    stem = "frame" if isinstance(source, pd.DataFrame) else Path(source).stem or Path(source).name
+    return Path("runs") / stem
+
+
+def _check_source(source: DataSource) -> None:
+    if not isinstance(source, pd.DataFrame) and not Path(source).exists():
+        raise UserError(f"file not found: {source}; check the path")
+
+
+def start_run(source: DataSource, options: FitOptions, echo: Echo = _quiet_echo) -> RunDir:
+    """Create the run directory, search within the budget, refit and save the winner."""
+    _check_source(source)
+    if options.workers < 1:
+        raise UserError("--workers must be at least 1")
+    run_path = Path(options.run_dir) if options.run_dir else default_run_dir(source)
+    RunDir.check_free(run_path, options.force)
+    catalog = build_catalog()
+    task_options = {"target": options.target, **options.task_options}
+    task = catalog.task(options.task) if options.task != "auto" else detect_task(catalog, source, task_options)
+    dataset = task.load(source, task_options)
+    metric = catalog.metric(task.name, dataset.kind, options.metric or task.default_metric(dataset))
+    models = list(options.models or [m.key for m in catalog.models_for(task.name, dataset.kind)])
+    for key in models:
+        catalog.model(task.name, key)
+    if not models:
+        raise UserError(f"no model is registered for a {dataset.kind} {task.name} task")
+    for note in dataset.notes:
+        echo(f"note: {note}")
+    manifest = {
+        "name": run_path.name,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "command": command_line(),
+        "task": task.name,
+        "kind": dataset.kind,
+        "target": options.target,
+        "task_options": options.task_options,
+        "metric": metric.name,
+        "direction": metric.direction,
+        "time_budget": options.time_budget,
+        "trials": options.trials,
+        "trial_timeout": options.trial_timeout,
+        "workers": options.workers,
+        "seed": options.seed,
+        "models": models,
+        "storage": redact_url(options.storage) if options.storage else None,
+        "data": {"path": None if isinstance(source, pd.DataFrame) else str(Path(source).resolve()),
+                 "fingerprint": fingerprint(source), "rows": dataset.n_rows},
+        "versions": package_versions(),
+    }
+    run = RunDir.create(run_path, manifest, force=options.force)
+    if isinstance(source, pd.DataFrame):
+        source.to_parquet(run.path / FRAME_FILE)
+        run.update_manifest(data={**manifest["data"], "path": str((run.path / FRAME_FILE).resolve())})
+    echo(f"run {run.path}: {task.name} task, {dataset.kind}, metric {metric.name}, {len(models)} model families")
+    with run.acquire():
+        setup = build_setup(run, catalog, dataset=dataset)
+        study = open_study(run, metric.direction, options.seed, storage=options.storage)
+        enqueue_starting_points(study, setup.models)
+        _search_and_finish(run, setup, options.quiet, options.storage)
+    return run
+
+
+def resume_run(path: str | Path, quiet: bool = False, storage: str | None = None, echo: Echo = _quiet_echo) -> RunDir:
+    """Continue an interrupted run: completed trials are kept, the budget's rest is used."""
+    run = RunDir.open(path)
+    with run.acquire():
+        setup = build_setup(run, build_catalog())
+        echo(f"resuming run {run.path}")
+        _search_and_finish(run, setup, quiet, storage)
+    return run
+
+
+def _search_and_finish(run: RunDir, setup: SearchSetup, quiet: bool, storage: str | None) -> None:
+    manifest = run.manifest
+    budget = Budget(manifest["time_budget"], manifest["trials"], int(manifest.get("workers") or 1))
+    run.update_manifest(status="searching")
+    study = search(setup, budget, quiet=quiet, storage=storage, worker_target=worker_main,
+                   on_trial=lambda trial: _notify(setup, trial))
+    selection = choose_final(setup, study)
+    refit_and_save(setup, study, selection)
+    from automl.leaderboard import write_leaderboard_files
+
+    write_leaderboard_files(run, study)
+    run.update_manifest(status="finished")
+
+
+def _notify(setup: SearchSetup, trial: Any) -> None:
+    setup.catalog.pm.hook.automl_trial_finished(run=setup.run, trial=trial)
+
+
+def build_setup(run: RunDir, catalog: Catalog, dataset: Any = None, workers: int | None = None) -> SearchSetup:
+    manifest = run.manifest
+    task = catalog.task(manifest["task"])
+    if dataset is None:
+        source = manifest["data"]["path"]
+        if not source or not Path(source).exists():
+            raise UserError(f"the training data {source} of run {run.path} is gone; restore it to resume")
+        if fingerprint(source) != manifest["data"]["fingerprint"]:
+            raise UserError(
+                f"the training data {source} changed since run {run.path} started; restore it or start a new run"
+            )
+        dataset = task.load(source, {"target": manifest["target"], **manifest.get("task_options", {})})
+    metric = catalog.metric(task.name, dataset.kind, manifest["metric"])
+    n_workers = workers or int(manifest.get("workers") or 1)
+    return SearchSetup(
+        catalog=catalog,
+        run=run,
+        task=task,
+        dataset=dataset,
+        folds=task.split(dataset, int(manifest["seed"])),
+        metric=metric,
+        models={key: catalog.model(task.name, key) for key in manifest["models"]},
+        seed=int(manifest["seed"]),
+        n_threads=max(1, (os.cpu_count() or 1) // n_workers),
+        trial_timeout=manifest.get("trial_timeout"),
+        extra_metrics=[m for m in catalog.metrics_for(task.name, dataset.kind) if m.name != metric.name],
+    )
+
+
+def worker_main(run_path: str, index: int, deadline: float | None, max_trials: int | None, storage: str | None) -> None:
+    """A search process joining a run's study (a local ``--workers`` process or ``automl worker``)."""
+    run = RunDir.open(run_path)
+    setup = build_setup(run, build_catalog())
+    study = open_study(run, setup.metric.direction, setup.seed, worker=index, storage=storage)
+    if deadline is None:
+        manifest = run.manifest
+        deadline = remaining_deadline(study, Budget(manifest["time_budget"], manifest["trials"]))
+    run_loop(study, Objective(setup, deadline), deadline, max_trials, ask_lock(run))

@@ -1,0 +1,1 @@
+"""The built-in plugins, each written exactly as a third-party plugin would be."""

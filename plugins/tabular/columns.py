@@ -1,0 +1,149 @@
+"""Infers what each column of a table is, and records it as a JSON schema.
+
+The schema is the contract between training and prediction: the same rules
+turn raw columns into model features both times, and a column the model needs
+but a new file lacks is named in the error.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import warnings
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+RARE = "__rare__"
+MAX_LEVELS = 200
+_TRUE = {"true", "yes", "y", "t", "1"}
+_FALSE = {"false", "no", "n", "f", "0"}
+_ID_NAME = re.compile(r"(^|[_\s.-])(id|uuid|guid|key)$|^id[_\s.-]|^(id|uuid|guid)$", re.IGNORECASE)
+_DATE_LIKE = re.compile(r"\d{1,4}[-/.:]\d{1,2}")
+
+
+def infer_columns(frame: pd.DataFrame) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
+    """``(kept, dropped)``: a description of each kept column, and why others were dropped."""
+    kept: dict[str, dict[str, Any]] = {}
+    dropped: dict[str, str] = {}
+    n = len(frame)
+    for name in frame.columns:
+        column = frame[name]
+        described = describe_column(name, column, n)
+        if "drop" in described:
+            dropped[name] = described["drop"]
+        else:
+            kept[name] = described
+    return kept, dropped
+
+
+def describe_column(name: str, column: pd.Series, n_rows: int) -> dict[str, Any]:
+    values = column.dropna()
+    if values.empty:
+        return {"drop": "all values are missing"}
+    if values.nunique() <= 1:
+        return {"drop": "constant (one value)"}
+    if pd.api.types.is_bool_dtype(column):
+        return {"type": "boolean"}
+    if pd.api.types.is_numeric_dtype(column):
+        if _looks_like_numeric_id(name, values, n_rows):
+            return {"drop": "id-like (a unique number per row)", "id": True}
+        return {"type": "numeric"}
+    if pd.api.types.is_datetime64_any_dtype(column):
+        return _datetime_description(pd.to_datetime(values))
+    text = values.astype(str).str.strip()
+    numeric = pd.to_numeric(text, errors="coerce")
+    if numeric.notna().mean() >= 0.98:
+        return {"type": "numeric"}
+    lowered = set(text.str.lower().unique())
+    if len(lowered) == 2 and lowered <= (_TRUE | _FALSE) and lowered & _TRUE and lowered & _FALSE:
+        return {"type": "boolean"}
+    if _looks_like_dates(text):
+        return _datetime_description(_parse_dates(text))
+    unique_ratio = text.nunique() / len(text)
+    if _looks_like_free_text(text, unique_ratio):
+        return {"drop": "free text (ignored by the tabular task; try --task text)", "text": True}
+    if unique_ratio >= 0.95 and len(text) >= 20:
+        return {"drop": "id-like (a unique value per row)", "id": True}
+    return _categorical_description(text, n_rows)
+
+
+def _looks_like_numeric_id(name: str, values: pd.Series, n_rows: int) -> bool:
+    if n_rows < 20 or not pd.api.types.is_integer_dtype(values) or values.nunique() < 0.99 * n_rows:
+        return False
+    if _ID_NAME.search(str(name)):
+        return True
+    ordered = np.sort(values.to_numpy())
+    return bool(np.all(np.diff(ordered) == 1))
+
+
+def _looks_like_dates(text: pd.Series) -> bool:
+    sample = text.head(500)
+    if not sample.str.contains(_DATE_LIKE).mean() >= 0.9:
+        return False
+    return _parse_dates(sample).notna().mean() >= 0.9
+
+
+def _parse_dates(text: pd.Series) -> pd.Series:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return pd.to_datetime(text, errors="coerce", format="mixed")
+
+
+def _datetime_description(parsed: pd.Series) -> dict[str, Any]:
+    parts = ["year", "month", "day", "dayofweek", "dayofyear"]
+    parsed = parsed.dropna()
+    if len(parsed) and (parsed.dt.hour != 0).any():
+        parts.append("hour")
+    return {"type": "datetime", "parts": parts}
+
+
+def _looks_like_free_text(text: pd.Series, unique_ratio: float) -> bool:
+    sample = text.head(2000)
+    return sample.str.len().mean() >= 30 and sample.str.split().str.len().mean() >= 4 and unique_ratio > 0.3
+
+
+def _categorical_description(text: pd.Series, n_rows: int) -> dict[str, Any]:
+    counts = text.value_counts()
+    min_count = max(3, math.ceil(0.001 * n_rows))
+    common = counts[counts >= min_count].index.tolist()[:MAX_LEVELS]
+    levels = sorted(map(str, common))
+    if len(common) < len(counts):
+        levels.append(RARE)
+    return {"type": "categorical", "levels": levels}
+
+
+# -- applying a schema --------------------------------------------------------
+def to_features(frame: pd.DataFrame, columns: dict[str, dict[str, Any]]) -> pd.DataFrame:
+    """Model features from raw columns, by the rules recorded at training time."""
+    out: dict[str, pd.Series] = {}
+    for name, spec in columns.items():
+        column = frame[name]
+        kind = spec["type"]
+        if kind == "numeric":
+            out[name] = pd.to_numeric(column, errors="coerce").astype(float)
+        elif kind == "boolean":
+            out[name] = _to_bool(column)
+        elif kind == "datetime":
+            parsed = column if pd.api.types.is_datetime64_any_dtype(column) else _parse_dates(column.astype("string"))
+            for part in spec["parts"]:
+                out[f"{name}__{part}"] = getattr(parsed.dt, part).astype(float)
+        else:
+            out[name] = _to_category(column, spec["levels"])
+    return pd.DataFrame(out, index=frame.index)
+
+
+def _to_bool(column: pd.Series) -> pd.Series:
+    if pd.api.types.is_bool_dtype(column):
+        return column.astype(float)
+    lowered = column.astype("string").str.strip().str.lower()
+    return lowered.map(lambda v: 1.0 if v in _TRUE else 0.0 if v in _FALSE else np.nan).astype(float)
+
+
+def _to_category(column: pd.Series, levels: list[str]) -> pd.Series:
+    text = column.astype("string").str.strip()
+    known = set(levels)
+    if RARE in known:
+        text = text.where(text.isna() | text.isin(known), RARE)
+    return pd.Series(pd.Categorical(text, categories=levels), index=column.index)
