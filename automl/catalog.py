@@ -32,7 +32,11 @@ class Catalog:
         return [m for m in self.models if m.task == task and (kind is None or m.supports(kind))]
 
     def model(self, task: str, key: str) -> ModelSpec:
-        return self.models.get(f"{task}:{key}", hint=f" for task '{task}'")
+        full_key = f"{task}:{key}"
+        if full_key not in self.models:
+            valid = ", ".join(sorted(m.key for m in self.models_for(task))) or "(none registered)"
+            raise UserError(f"unknown model '{key}' for task '{task}'; valid: {valid}")
+        return self.models.get(full_key)
 
     def metrics_for(self, task: str, kind: str) -> list[MetricSpec]:
         return [m for m in self.metrics if m.applies_to(task, kind)]

@@ -154,14 +154,15 @@ def _table(frame: pd.DataFrame) -> str:
     from rich.console import Console
     from rich.table import Table
 
-    shown = ["rank", "trial", "model", "status", "score", "fit_seconds", "predict_ms_per_1k", "size_bytes",
-             "selected", "params"]
-    table = Table(title=f"leaderboard ({frame['metric'].iloc[0] if len(frame) else ''})")
-    for column in shown:
-        table.add_column(column, overflow="fold", max_width=60 if column == "params" else None)
+    shown = {"rank": "#", "trial": "trial", "model": "model", "status": "status", "score": "score",
+             "fit_seconds": "fit s", "predict_ms_per_1k": "ms/1k", "size_bytes": "bytes", "selected": "final",
+             "params": "params"}
+    table = Table(title=f"leaderboard ({frame['metric'].iloc[0] if len(frame) else ''})", title_justify="left")
+    for column, title in shown.items():
+        table.add_column(title, no_wrap=True, overflow="ellipsis", max_width=48 if column == "params" else None)
     for _, row in frame.iterrows():
         table.add_row(*[_cell(row[c]) for c in shown])
-    console = Console(width=200, record=True, file=io.StringIO())
+    console = Console(width=160, record=True, file=io.StringIO())
     console.print(table)
     return console.export_text()
 

@@ -36,6 +36,24 @@ class BrokenPlugin:
     error: str
 
 
+_EXTRA_PLUGINS: dict[str, object] = {}
+
+
+def register_plugin(plugin: object, name: str | None = None) -> str:
+    """Add a plugin object (module, class or instance) to every plugin manager built from now on.
+
+    For tests and notebooks; installed plugins use the ``automl`` entry-point group.
+    Returns the name to pass to :func:`unregister_plugin`.
+    """
+    plugin_name = name or getattr(plugin, "__name__", None) or type(plugin).__name__
+    _EXTRA_PLUGINS[plugin_name] = plugin
+    return plugin_name
+
+
+def unregister_plugin(name: str) -> None:
+    _EXTRA_PLUGINS.pop(name, None)
+
+
 def disabled_plugins() -> set[str]:
     return {name.strip() for name in os.environ.get(DISABLE_ENV, "").split(",") if name.strip()}
 
@@ -72,6 +90,9 @@ def make_plugin_manager(load_entry_points: bool = True) -> pluggy.PluginManager:
             )
             continue
         pm.register(module, name=name)
+    for name, plugin in _EXTRA_PLUGINS.items():
+        if name not in blocked:
+            pm.register(plugin, name=name)
     check_hooks(pm)
     return pm
 

@@ -12,12 +12,14 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias
 
 import numpy as np
-import pandas as pd
 
-DataSource = str | Path | pd.DataFrame
+if TYPE_CHECKING:  # pandas is imported lazily so that `automl --help` stays fast
+    import pandas as pd
+
+DataSource: TypeAlias = "str | Path | pd.DataFrame"
 Fold = tuple[np.ndarray, np.ndarray]
 Direction = Literal["maximize", "minimize"]
 
@@ -161,6 +163,8 @@ class TaskSpec:
 
 def take(X: Any, index: np.ndarray) -> Any:
     """Rows of ``X`` by position, whatever container the task uses."""
+    import pandas as pd
+
     if isinstance(X, pd.DataFrame | pd.Series):
         return X.iloc[index]
     if isinstance(X, np.ndarray):

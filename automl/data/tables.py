@@ -7,6 +7,7 @@ of these is handled or named here, once, for every task plugin.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 from collections import Counter
@@ -21,6 +22,13 @@ MISSING_MARKERS = ["", "?", "NA", "N/A", "n/a", "NaN", "nan", "null", "NULL", "N
 _ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")
 _SNIFF_BYTES = 64 * 1024
 _PARQUET_MAGIC = b"PAR1"
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+_DECIMAL_COMMA = r"[+-]?\d+(,\d+)?"
 
 
 def source_name(source: DataSource) -> str:
@@ -31,64 +39,111 @@ def read_table(source: DataSource) -> pd.DataFrame:
     """A DataFrame from a frame, CSV, TSV or Parquet path, with missing markers as NaN."""
     if isinstance(source, pd.DataFrame):
         _check_duplicate_columns(list(map(str, source.columns)), "the data frame")
-        return source.copy()
+        return _markers_to_nan(source.copy())
     path = Path(source)
     if not path.exists():
         raise UserError(f"file not found: {path}; check the path")
     if path.is_dir():
         raise UserError(f"{path} is a folder, not a table; pass a CSV, TSV or Parquet file")
-    head = path.read_bytes()[:_SNIFF_BYTES] if path.stat().st_size else b""
+    with path.open("rb") as handle:
+        head = handle.read(_SNIFF_BYTES)
+    truncated = path.stat().st_size > len(head)
     if not head.strip():
         raise UserError(f"{path} is empty; it needs a header row and at least one data row")
     if head.startswith(_PARQUET_MAGIC) or path.suffix.lower() in {".parquet", ".pq"}:
         return _read_parquet(path)
-    if b"\x00" in head:
-        raise UserError(
-            f"{path} looks like a binary file, not CSV text; export it as CSV, TSV or Parquet"
-        )
-    encoding = _detect_encoding(head, path)
-    text_head = head.decode(encoding, errors="replace")
+    encodings = _candidate_encodings(head, truncated, path)
+    text_head = head.decode(encodings[0], errors="replace")
+    if truncated:  # the last line may be cut short
+        text_head = text_head[: text_head.rfind("\n") + 1] or text_head
     delimiter = _sniff_delimiter(text_head, path)
     header = next(csv.reader(io.StringIO(text_head), delimiter=delimiter), [])
     _check_duplicate_columns([h.strip() for h in header], str(path))
-    try:
-        frame = pd.read_csv(
-            path,
-            sep=delimiter,
-            encoding=encoding,
-            na_values=MISSING_MARKERS,
-            keep_default_na=True,
-            skipinitialspace=True,
-            low_memory=False,
-        )
-    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
-        first = str(exc).strip().splitlines()[0]
-        raise UserError(f"cannot parse {path} as a table: {first}; check the delimiter and quoting") from exc
+    frame = _read_csv(path, delimiter, encodings)
     frame.columns = [str(c).strip() for c in frame.columns]
     if frame.empty:
         raise UserError(f"{path} has a header but no data rows")
+    if delimiter != ",":
+        _decimal_commas(frame)
     return frame
+
+
+def _read_csv(path: Path, delimiter: str, encodings: list[str]) -> pd.DataFrame:
+    """Read with the likeliest encoding, falling back when a byte past the sniffed head does not fit."""
+    for encoding in encodings:
+        try:
+            return pd.read_csv(
+                path,
+                sep=delimiter,
+                encoding=encoding,
+                na_values=MISSING_MARKERS,
+                keep_default_na=True,
+                skipinitialspace=True,
+                low_memory=False,
+            )
+        except UnicodeDecodeError:
+            continue
+        except (pd.errors.ParserError, ValueError) as exc:
+            first = str(exc).strip().splitlines()[0]
+            raise UserError(f"cannot parse {path} as a table: {first}; check the delimiter and quoting") from exc
+    raise UserError(f"cannot decode {path}: it is neither UTF-8 nor Windows-1252 text")
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:
     try:
         frame = pd.read_parquet(path)
     except Exception as exc:  # noqa: BLE001 - pyarrow raises many types for bad files
-        raise UserError(f"cannot read {path} as Parquet: {exc}") from exc
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise UserError(f"cannot read {path} as Parquet: {first}") from exc
     _check_duplicate_columns(list(map(str, frame.columns)), str(path))
     if frame.empty:
         raise UserError(f"{path} has no rows")
+    return _markers_to_nan(frame)
+
+
+def _candidate_encodings(head: bytes, truncated: bool, path: Path) -> list[str]:
+    """Encodings to try, best first: a Unicode BOM decides; otherwise those that decode the head."""
+    for bom, encoding in _BOMS:
+        if head.startswith(bom):
+            return [encoding]
+    if b"\x00" in head:
+        raise UserError(
+            f"{path} looks like a binary file, not CSV text; export it as CSV, TSV or Parquet"
+        )
+    candidates = []
+    for encoding in _ENCODINGS:
+        try:  # a head cut inside a multi-byte character still decodes when final=False
+            codecs.getincrementaldecoder(encoding)().decode(head, final=not truncated)
+        except UnicodeDecodeError:
+            continue
+        candidates.append(encoding)
+    return candidates
+
+
+def _markers_to_nan(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text cells such as ``?`` or ``N/A`` become missing, as they do when a CSV is read."""
+    for name in frame.columns[_text_columns(frame)]:
+        column = frame[name]
+        is_marker = column.astype("string").str.strip().isin(MISSING_MARKERS).fillna(False).to_numpy(dtype=bool)
+        if is_marker.any():
+            frame[name] = column.mask(is_marker)
     return frame
 
 
-def _detect_encoding(head: bytes, path: Path) -> str:
-    for encoding in _ENCODINGS:
-        try:
-            head.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        return encoding
-    raise UserError(f"cannot decode {path}: it is neither UTF-8 nor Windows-1252 text")
+def _decimal_commas(frame: pd.DataFrame) -> None:
+    """Numbers written with a decimal comma (``1,5``), as European spreadsheets export them."""
+    for name in frame.columns[_text_columns(frame)]:
+        text = frame[name].dropna().astype(str).str.strip()
+        if len(text) and text.str.fullmatch(_DECIMAL_COMMA).all() and text.str.contains(",", regex=False).any():
+            dotted = frame[name].astype("string").str.strip().str.replace(",", ".", regex=False)
+            frame[name] = pd.to_numeric(dotted).astype(float)
+
+
+def _text_columns(frame: pd.DataFrame) -> list[bool]:
+    return [
+        pd.api.types.is_string_dtype(dtype) or pd.api.types.is_object_dtype(dtype)
+        for dtype in frame.dtypes
+    ]
 
 
 def _sniff_delimiter(text: str, path: Path) -> str:
@@ -105,7 +160,8 @@ def _sniff_delimiter(text: str, path: Path) -> str:
 
 
 def _check_duplicate_columns(columns: list[str], where: str) -> None:
-    duplicated = sorted(name for name, count in Counter(columns).items() if count > 1)
+    # blank names (a trailing delimiter, an index column) are named "Unnamed: N" by pandas
+    duplicated = sorted(name for name, count in Counter(columns).items() if count > 1 and name)
     if duplicated:
         names = ", ".join(repr(n) for n in duplicated)
         raise UserError(f"duplicate column names in {where}: {names}; give every column a unique name")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import multiprocessing
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -18,7 +19,7 @@ from optuna.samplers import TPESampler
 from optuna.trial import FrozenTrial, TrialState
 
 from automl.runs import STUDY_NAME, RunDir
-from automl.search.loop import run_loop
+from automl.search.loop import INTERRUPTED_ATTR, run_loop
 from automl.search.objective import FAIL_REASON, Objective
 from automl.search.progress import SearchProgress
 from automl.search.pruning import make_pruner
@@ -40,6 +41,7 @@ class Budget:
 
 def open_study(run: RunDir, direction: str, seed: int, worker: int = 0, storage: str | None = None) -> optuna.Study:
     optuna.logging.set_verbosity(optuna.logging.WARNING)
+    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
     sampler = TPESampler(
         seed=seed + worker,
         multivariate=True,
@@ -66,6 +68,7 @@ def recover_interrupted(study: optuna.Study) -> list[int]:
     recovered = []
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         storage.set_trial_user_attr(trial._trial_id, FAIL_REASON, "interrupted: its process was killed")  # noqa: SLF001
+        storage.set_trial_user_attr(trial._trial_id, INTERRUPTED_ATTR, True)  # noqa: SLF001
         storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)  # noqa: SLF001
         study.enqueue_trial(trial.params, skip_if_exists=False)
         recovered.append(trial.number)

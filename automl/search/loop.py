@@ -23,11 +23,20 @@ log = logging.getLogger(__name__)
 
 TrialCallback = Callable[[optuna.Study, FrozenTrial], None]
 MIN_SECONDS_TO_START = 1.0
+INTERRUPTED_ATTR = "interrupted"
 
 
 def counted(study: optuna.Study) -> int:
-    """Trials that use up a ``--trials`` budget: all but the ones waiting in the queue."""
-    return sum(1 for t in study.get_trials(deepcopy=False) if t.state != TrialState.WAITING)
+    """Trials that use up a ``--trials`` budget.
+
+    Queued trials have not run yet, and an interrupted trial is run again under
+    a new number, so neither counts.
+    """
+    return sum(
+        1
+        for t in study.get_trials(deepcopy=False)
+        if t.state != TrialState.WAITING and not t.user_attrs.get(INTERRUPTED_ATTR)
+    )
 
 
 def run_loop(
@@ -47,7 +56,13 @@ def run_loop(
             if max_trials is not None and counted(study) >= max_trials:
                 return
             trial = study.ask()
-        state, value = _run_one(objective, trial)
+        try:
+            state, value = _run_one(objective, trial)
+        except KeyboardInterrupt:
+            trial.set_user_attr("fail_reason", "interrupted by the user")
+            trial.set_user_attr(INTERRUPTED_ATTR, True)
+            study.tell(trial, state=TrialState.FAIL)
+            raise
         frozen = study.tell(trial, value, state=state)
         for callback in callbacks:
             try:

@@ -92,7 +92,7 @@ def _parse_dates(text: pd.Series) -> pd.Series:
 
 
 def _datetime_description(parsed: pd.Series) -> dict[str, Any]:
-    parts = ["year", "month", "day", "dayofweek", "dayofyear"]
+    parts = ["year", "month", "day", "day_of_week", "day_of_year"]
     parsed = parsed.dropna()
     if len(parsed) and (parsed.dt.hour != 0).any():
         parts.append("hour")
@@ -142,8 +142,19 @@ def _to_bool(column: pd.Series) -> pd.Series:
 
 
 def _to_category(column: pd.Series, levels: list[str]) -> pd.Series:
-    text = column.astype("string").str.strip()
+    text = _as_text(column).str.strip()
     known = set(levels)
     if RARE in known:
         text = text.where(text.isna() | text.isin(known), RARE)
+    text = text.where(text.isin(known))  # a level unseen in training is missing, not an error
     return pd.Series(pd.Categorical(text, categories=levels), index=column.index)
+
+
+def _as_text(column: pd.Series) -> pd.Series:
+    """Text as it was at training time: codes read as floats (``10.0``, with gaps) become ``10`` again."""
+    if pd.api.types.is_float_dtype(column):
+        values = column.to_numpy(dtype=float)
+        present = values[~np.isnan(values)]
+        if np.all(present % 1 == 0) and np.all(np.abs(present) < 2**53):
+            return column.astype("Int64").astype("string")
+    return column.astype("string")
