@@ -131,6 +131,7 @@ def predict(run_dir: Path, input_path: Path, out: Path | None) -> None:
 
     predictions = Run.load(run_dir).predict(input_path)
     if out:
+        out.parent.mkdir(parents=True, exist_ok=True)
         predictions.to_csv(out, index=False)
         _echo(f"wrote {len(predictions)} predictions to {out}")
     else:

@@ -42,10 +42,11 @@ def rows(study: optuna.Study, metric: str) -> list[dict[str, Any]]:
             continue
         key = trial.params.get(MODEL_PARAM, "?")
         attrs = trial.user_attrs
+        note = attrs.get(FAIL_REASON) or attrs.get("pruned_reason") or ""
         row = {
             "trial": trial.number,
             "model": key,
-            "status": trial.state.name,
+            "status": "SKIPPED" if note.startswith("skipped") else trial.state.name,
             "score": trial.value if trial.state == TrialState.COMPLETE else None,
             "metric": metric,
             "fit_seconds": attrs.get("fit_seconds"),
@@ -53,7 +54,7 @@ def rows(study: optuna.Study, metric: str) -> list[dict[str, Any]]:
             "size_bytes": attrs.get("size_bytes"),
             "params": model_params(key, trial.params),
             "metrics": attrs.get("metrics", {}),
-            "note": attrs.get(FAIL_REASON) or attrs.get("pruned_reason") or "",
+            "note": note,
             "selected": trial.number in chosen and not final.get("ensemble", False),
         }
         (scored if row["score"] is not None else others).append(row)
@@ -96,8 +97,9 @@ def to_frame(board: list[dict[str, Any]]) -> pd.DataFrame:
         record["note"] = row["note"]
         records.append(record)
     frame = pd.DataFrame.from_records(records)
-    if "trial" in frame:
-        frame["trial"] = frame["trial"].astype("Int64")
+    for column in ("trial", "size_bytes"):
+        if column in frame:
+            frame[column] = frame[column].astype("Int64")
     return frame
 
 
@@ -139,7 +141,7 @@ def _cell(value: Any) -> str:
     if isinstance(value, bool):
         return "*" if value else ""
     if isinstance(value, float):
-        return f"{value:.4f}" if abs(value) < 1e5 else f"{value:.3g}"
+        return f"{value:.4g}"
     return str(value).replace("|", "\\|")
 
 

@@ -94,6 +94,11 @@ class RunDir:
         path = Path(path)
         cls.check_free(path, force)
         if path.exists() and any(path.iterdir()):
+            if not (path / MANIFEST).is_file():
+                raise UserError(
+                    f"{path} is not empty and is not a run directory (no {MANIFEST}); "
+                    "refusing to delete it even with --force: choose another --run-dir"
+                )
             run = cls(path)
             with run.lock():
                 shutil.rmtree(path)

@@ -177,10 +177,18 @@ def build_setup(run: RunDir, catalog: Catalog, dataset: Any = None, workers: int
         metric=metric,
         models={key: catalog.model(task.name, key) for key in manifest["models"]},
         seed=int(manifest["seed"]),
-        n_threads=max(1, (os.cpu_count() or 1) // n_workers),
+        n_threads=max(1, usable_cpus() // n_workers),
         trial_timeout=manifest.get("trial_timeout"),
         extra_metrics=[m for m in catalog.metrics_for(task.name, dataset.kind) if m.name != metric.name],
     )
+
+
+def usable_cpus() -> int:
+    """CPUs this process may run on (respects taskset and container CPU sets)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def worker_main(run_path: str, index: int, deadline: float | None, max_trials: int | None, storage: str | None) -> None:

@@ -55,6 +55,8 @@ def run_loop(
                 return
             if max_trials is not None and counted(study) >= max_trials:
                 return
+            if deadline is not None and not objective.anything_fits(study, deadline - time.time()):
+                return
             trial = study.ask()
         try:
             state, value = _run_one(objective, trial)

@@ -16,7 +16,7 @@ import optuna
 
 from automl.search import artifacts
 from automl.search.setup import SearchSetup
-from automl.search.space import sample
+from automl.search.space import MODEL_PARAM, sample
 from automl.specs import take
 
 FAIL_REASON = "fail_reason"
@@ -40,6 +40,11 @@ class Objective:
         self.deadline = deadline
         self.current_model: str | None = None
 
+    def anything_fits(self, study: optuna.Study, seconds_left: float) -> bool:
+        """False when every model family is known to need more time than is left."""
+        typical = [typical_fit_seconds(study, key) for key in self.setup.models]
+        return any(t is None or t <= seconds_left for t in typical)
+
     def _trial_deadline(self) -> float | None:
         limits = [d for d in (self.deadline,) if d is not None]
         if self.setup.trial_timeout:
@@ -53,6 +58,11 @@ class Objective:
         key, params = sample(trial, setup.models, ctx)
         self.current_model = key
         spec = setup.models[key]
+        expected = typical_fit_seconds(trial.study, key)
+        if expected is not None and expected > ctx.time_left():
+            raise optuna.TrialPruned(
+                f"skipped: a {key} trial takes about {expected:.0f}s and {max(ctx.time_left(), 0):.0f}s are left"
+            )
         try:
             return self._fit_and_score(trial, spec, params, ctx)
         except optuna.TrialPruned:
@@ -90,6 +100,16 @@ class Objective:
         trial.set_user_attr("size_bytes", size)
         trial.set_user_attr("refit_params", merge_refit_params(refit_params))
         return score
+
+
+def typical_fit_seconds(study: optuna.Study, model: str) -> float | None:
+    """The median fit time of the model family's completed trials, if any."""
+    seconds = [
+        t.user_attrs["fit_seconds"]
+        for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
+        if t.params.get(MODEL_PARAM) == model and "fit_seconds" in t.user_attrs
+    ]
+    return float(np.median(seconds)) if seconds else None
 
 
 def _reporter(trial: optuna.Trial):  # noqa: ANN202

@@ -1,8 +1,9 @@
 """A generated customer-churn table: the project's own demo and test data.
 
 The churn probability depends on the plan, tenure, support calls, monthly
-charges and a signup date, with noise, so a good model clearly beats chance
-but cannot be perfect.
+charges and a signup date, with thresholds and an interaction (new customers,
+many support calls, premium without autopay), plus noise: tree models beat a
+linear one, a good model clearly beats chance, and none can be perfect.
 """
 
 from __future__ import annotations
@@ -24,14 +25,17 @@ def churn_frame(n_rows: int = 3000, seed: int = 0) -> pd.DataFrame:
     autopay = rng.random(n_rows) < 0.55
     signup = pd.Timestamp("2022-01-01") + pd.to_timedelta(rng.integers(0, 900, n_rows), unit="D")
     logit = (
-        -1.0
-        - 0.045 * tenure
-        + 0.55 * calls
+        -1.6
+        - 0.03 * tenure
+        + 1.5 * (tenure < 6)
+        + 0.3 * calls
+        + 1.2 * (calls >= 4)
         + 0.025 * (charges - 40)
         - 0.8 * autopay
+        + np.where((plan == "premium") & ~autopay, 1.2, 0.0)
         + np.where(plan == "basic", 0.6, 0.0)
         + 0.4 * (signup.month.isin([11, 12]))
-        + rng.normal(0, 0.6, size=n_rows)
+        + rng.normal(0, 0.5, size=n_rows)
     )
     churned = rng.random(n_rows) < 1 / (1 + np.exp(-logit))
     frame = pd.DataFrame(

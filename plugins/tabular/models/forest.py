@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
+import numpy as np
+import pandas as pd
 from sklearn.ensemble import (
     ExtraTreesClassifier,
     ExtraTreesRegressor,
     RandomForestClassifier,
     RandomForestRegressor,
 )
+from sklearn.pipeline import Pipeline
 
 from automl import ModelSpec, SearchContext
 from automl_plugins.tabular.models._common import (
@@ -18,7 +22,36 @@ from automl_plugins.tabular.models._common import (
     is_classification,
     load_skops,
     save_skops,
+    tree_features,
 )
+
+TREES_PER_STEP = 50
+
+
+class ForestModel(SklearnModel):
+    """Grows the forest in steps of 50 trees, so a trial stops cleanly at its deadline."""
+
+    def __init__(self, *args: Any, deadline: float | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.deadline = deadline
+
+    def fit(self, X: pd.DataFrame, y: np.ndarray, X_valid: Any = None, y_valid: Any = None) -> ForestModel:
+        features = tree_features(X)
+        encoded = features.fit_transform(X)
+        target = int(self.estimator.n_estimators)
+        grown = 0
+        self.estimator.set_params(warm_start=True)
+        while grown < target:
+            grown = min(target, grown + TREES_PER_STEP)
+            self.estimator.set_params(n_estimators=grown)
+            self.estimator.fit(encoded, y)
+            if self.deadline is not None and time.time() > self.deadline:
+                break
+        self.estimator.set_params(warm_start=False)
+        self.params = {**self.params, "n_estimators": grown}
+        self.pipeline = Pipeline([("features", features), ("model", self.estimator)])
+        return self
+
 
 _FAMILIES = {
     "random_forest": (RandomForestClassifier, RandomForestRegressor),
@@ -52,7 +85,7 @@ def _builder(family: str):  # noqa: ANN202
             model = classifier(class_weight=params.get("class_weight"), **options)
         else:
             model = regressor(**options)
-        return SklearnModel(model, ctx.kind, len(ctx.classes or []), "tree", params)
+        return ForestModel(model, ctx.kind, len(ctx.classes or []), "tree", params, deadline=ctx.deadline)
 
     return build
 

@@ -1,0 +1,62 @@
+"""Run the benchmarks: one command, from the repository root, with the project's venv.
+
+    .venv/bin/python benchmarks/run.py                  # every benchmark, 120 s budget
+    .venv/bin/python benchmarks/run.py --only adult --budget 20   # a quick smoke run
+
+Benchmarks live here, not under tests/, because they take minutes, need data
+that is not in the repository and measure a shared machine: they must never
+run as part of ``make test``. Each benchmark reads ``<data-root>/<name>/``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import adult
+from common import DEFAULT_BUDGET, DEFAULT_CORES, REPO_ROOT, BenchmarkError, publish
+
+Runner = Callable[[Path, float, int], tuple[list[dict[str, Any]], list[str]]]
+BENCHMARKS: dict[str, tuple[str, Runner]] = {
+    adult.NAME: (adult.TITLE, adult.run_benchmark),
+}
+DEFAULT_DATA_ROOT = REPO_ROOT / ".." / "shared" / "data"
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="Run the automl benchmarks and print a Markdown table.")
+    parser.add_argument("--budget", type=float, default=DEFAULT_BUDGET,
+                        help="Seconds for each AutoML system (default %(default)s; less is labelled a smoke run).")
+    parser.add_argument("--only", choices=sorted(BENCHMARKS), help="Run just this benchmark.")
+    parser.add_argument("--cores", type=int, default=DEFAULT_CORES,
+                        help="CPUs every system is pinned to (default %(default)s).")
+    parser.add_argument("--data-root", type=Path, default=DEFAULT_DATA_ROOT,
+                        help="Folder holding one data folder per benchmark (default ../shared/data).")
+    parser.add_argument("--docs", action="store_true", help="Also write the results into docs/BENCHMARKS.md.")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    names = [args.only] if args.only else sorted(BENCHMARKS)
+    exit_code = 0
+    for name in names:
+        title, runner = BENCHMARKS[name]
+        print(f"running {name} (budget {args.budget:g} s, {args.cores} cores)...", file=sys.stderr, flush=True)
+        try:
+            rows, notes = runner(args.data_root / name, args.budget, args.cores)
+        except BenchmarkError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            exit_code = 2
+            continue
+        publish(name, title, rows, notes, args.cores, args.docs)
+        if any(row["status"] == "failed" for row in rows):
+            exit_code = max(exit_code, 1)
+    return exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
