@@ -83,6 +83,8 @@ class RunDir:
     @staticmethod
     def check_free(path: Path, force: bool) -> None:
         """Fail early, before any work, if ``path`` holds a run and ``force`` is off."""
+        if path.exists() and not path.is_dir():
+            raise UserError(f"{path} is a file, not a run directory; pass --run-dir FOLDER")
         if path.exists() and any(path.iterdir()) and not force:
             raise UserError(
                 f"run directory {path} already exists; pass --force to overwrite it, "

@@ -73,11 +73,21 @@ def _check_source(source: DataSource) -> None:
         raise UserError(f"file not found: {source}; check the path")
 
 
+def _check_budget(options: FitOptions) -> None:
+    if options.workers < 1:
+        raise UserError(f"--workers must be at least 1, not {options.workers}")
+    if options.trials is not None and options.trials < 1:
+        raise UserError(f"--trials must be at least 1, not {options.trials}")
+    if options.time_budget is not None and options.time_budget <= 0:
+        raise UserError(f"--time-budget must be a positive number of seconds, not {options.time_budget:g}")
+    if options.trial_timeout is not None and options.trial_timeout <= 0:
+        raise UserError(f"--trial-timeout must be a positive number of seconds, not {options.trial_timeout:g}")
+
+
 def start_run(source: DataSource, options: FitOptions, echo: Echo = _quiet_echo) -> RunDir:
     """Create the run directory, search within the budget, refit and save the winner."""
     _check_source(source)
-    if options.workers < 1:
-        raise UserError("--workers must be at least 1")
+    _check_budget(options)
     run_path = Path(options.run_dir) if options.run_dir else default_run_dir(source)
     RunDir.check_free(run_path, options.force)
     catalog = build_catalog()
@@ -115,7 +125,7 @@ def start_run(source: DataSource, options: FitOptions, echo: Echo = _quiet_echo)
     }
     run = RunDir.create(run_path, manifest, force=options.force)
     if isinstance(source, pd.DataFrame):
-        source.to_parquet(run.path / FRAME_FILE)
+        source.rename(columns=str).to_parquet(run.path / FRAME_FILE)
         run.update_manifest(data={**manifest["data"], "path": str((run.path / FRAME_FILE).resolve())})
     echo(f"run {run.path}: {task.name} task, {dataset.kind}, metric {metric.name}, {len(models)} model families")
     with run.acquire():

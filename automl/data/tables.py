@@ -38,8 +38,11 @@ def source_name(source: DataSource) -> str:
 def read_table(source: DataSource) -> pd.DataFrame:
     """A DataFrame from a frame, CSV, TSV or Parquet path, with missing markers as NaN."""
     if isinstance(source, pd.DataFrame):
-        _check_duplicate_columns(list(map(str, source.columns)), "the data frame")
-        return _markers_to_nan(source.copy())
+        names = [str(c).strip() for c in source.columns]
+        _check_duplicate_columns(names, "the data frame")
+        frame = source.copy()
+        frame.columns = names  # as in a CSV, and as the JSON schema saved with a model records them
+        return _markers_to_nan(frame)
     path = Path(source)
     if not path.exists():
         raise UserError(f"file not found: {path}; check the path")
@@ -95,7 +98,8 @@ def _read_parquet(path: Path) -> pd.DataFrame:
     except Exception as exc:  # noqa: BLE001 - pyarrow raises many types for bad files
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise UserError(f"cannot read {path} as Parquet: {first}") from exc
-    _check_duplicate_columns(list(map(str, frame.columns)), str(path))
+    frame.columns = [str(c).strip() for c in frame.columns]
+    _check_duplicate_columns(list(frame.columns), str(path))
     if frame.empty:
         raise UserError(f"{path} has no rows")
     return _markers_to_nan(frame)

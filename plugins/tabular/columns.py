@@ -88,7 +88,10 @@ def _looks_like_dates(text: pd.Series) -> bool:
 def _parse_dates(text: pd.Series) -> pd.Series:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return pd.to_datetime(text, errors="coerce", format="mixed")
+        try:
+            return pd.to_datetime(text, errors="coerce", format="mixed")
+        except ValueError:  # mixed UTC offsets (+01:00 in winter, +02:00 in summer): compare in UTC
+            return pd.to_datetime(text, errors="coerce", format="mixed", utc=True)
 
 
 def _datetime_description(parsed: pd.Series) -> dict[str, Any]:
@@ -122,7 +125,8 @@ def to_features(frame: pd.DataFrame, columns: dict[str, dict[str, Any]]) -> pd.D
         column = frame[name]
         kind = spec["type"]
         if kind == "numeric":
-            out[name] = pd.to_numeric(column, errors="coerce").astype(float)
+            values = pd.to_numeric(column, errors="coerce").astype(float)
+            out[name] = values.mask(np.isinf(values))  # inf (from a division, "Infinity") is missing
         elif kind == "boolean":
             out[name] = _to_bool(column)
         elif kind == "datetime":

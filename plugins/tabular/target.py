@@ -30,6 +30,7 @@ def columns_listing(frame: pd.DataFrame, limit: int = 30) -> str:
 
 
 def analyse_target(frame: pd.DataFrame, name: str | None, where: str, kind: str | None = None) -> Target:
+    name = None if name is None else str(name).strip()  # column names are text, as read_table makes them
     if not name:
         raise UserError(f"no target given for {where}; pass --target COLUMN (columns: {columns_listing(frame)})")
     if name not in frame.columns:
@@ -41,14 +42,14 @@ def analyse_target(frame: pd.DataFrame, name: str | None, where: str, kind: str 
         raise UserError(f"target '{name}' in {where} is empty (all values missing); choose another column")
     if values.nunique() < 2:
         raise UserError(
-            f"target '{name}' in {where} is constant (only {values.iloc[0]!r}); "
+            f"target '{name}' in {where} is constant (only {_plain(values.iloc[0])!r}); "
             "there is nothing to predict: choose another column"
         )
     kind = kind or infer_kind(values)
     if kind == "regression":
         numeric = pd.to_numeric(values, errors="coerce")
         if numeric.isna().any():
-            bad = values[numeric.isna()].iloc[0]
+            bad = _plain(values[numeric.isna()].iloc[0])
             raise UserError(f"target '{name}' has non-numeric value {bad!r}; regression needs numbers")
         y, classes = numeric.to_numpy(dtype=float), None
     else:
@@ -77,10 +78,15 @@ def encode_classes(values: pd.Series, name: str) -> tuple[np.ndarray, list[Any]]
     lonely = counts[counts < 2]
     if len(lonely):
         raise UserError(
-            f"class {lonely.index[0]!r} of target '{name}' has only one row; each class needs "
+            f"class {_plain(lonely.index[0])!r} of target '{name}' has only one row; each class needs "
             "at least 2 rows for validation: remove that row or add more data"
         )
     classes = sorted(counts.index.tolist(), key=lambda v: (str(type(v)), v))
-    classes = [c.item() if isinstance(c, np.generic) else c for c in classes]
+    classes = [_plain(c) for c in classes]
     lookup = {c: i for i, c in enumerate(classes)}
     return values.map(lookup).to_numpy(dtype=int), classes
+
+
+def _plain(value: Any) -> Any:
+    """A Python scalar for a NumPy one, so messages and JSON show ``1``, not ``np.int64(1)``."""
+    return value.item() if isinstance(value, np.generic) else value

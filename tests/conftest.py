@@ -1,0 +1,74 @@
+"""Shared helpers: run the ``automl`` command in a subprocess, and small generated data."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from automl_plugins.tabular.demo import churn_frame
+
+CLI_TIMEOUT = 120
+
+
+@dataclass
+class CliResult:
+    args: list[str]
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def stderr_lines(self) -> list[str]:
+        return [line for line in self.stderr.splitlines() if line.strip()]
+
+    def __str__(self) -> str:  # shown by pytest when an assertion on the result fails
+        return f"automl {' '.join(self.args)} -> {self.returncode}\nstdout:\n{self.stdout}\nstderr:\n{self.stderr}"
+
+
+def run_cli(*args: str | Path, cwd: Path, timeout: float = CLI_TIMEOUT) -> CliResult:
+    """``python -m automl.cli ARGS`` in ``cwd``, with its exit code and both streams."""
+    argv = [str(a) for a in args]
+    done = subprocess.run(
+        [sys.executable, "-m", "automl.cli", *argv],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    return CliResult(argv, done.returncode, done.stdout, done.stderr)
+
+
+def assert_user_error(result: CliResult, *fragments: str) -> str:
+    """Exit code 2, one ``error:`` line on stderr naming every fragment, no traceback."""
+    assert result.returncode == 2, result
+    assert "Traceback" not in result.stderr, result
+    assert len(result.stderr_lines) == 1, result
+    line = result.stderr_lines[0]
+    assert line.startswith("error: "), result
+    for fragment in fragments:
+        assert fragment in line, f"{fragment!r} not in {line!r}"
+    return line
+
+
+@pytest.fixture(scope="session")
+def cli():
+    """``cli(*args, cwd=...)`` runs the automl command; see :func:`run_cli`."""
+    return run_cli
+
+
+@pytest.fixture(scope="session")
+def user_error():
+    """``user_error(result, *fragments)`` checks the one-line user-error contract."""
+    return assert_user_error
+
+
+@pytest.fixture
+def churn_csv(tmp_path: Path) -> Path:
+    """A small churn table (300 rows) as ``data.csv`` in the test's folder."""
+    path = tmp_path / "data.csv"
+    churn_frame(300, seed=0).to_csv(path, index=False)
+    return path
