@@ -46,11 +46,15 @@ def package_versions(extra: tuple[str, ...] = ()) -> dict[str, str]:
 
 
 def redact_url(url: str) -> str:
-    """The storage URL without its password, safe for run.json, logs and reports."""
+    """The storage URL without its password, safe for run.json, logs and reports.
+
+    The password is dropped rather than masked so the URL still works when the
+    password comes from the environment (``PGPASSWORD``) on resume.
+    """
     parts = urlsplit(url)
     if parts.password is None:
         return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+    netloc = parts.netloc.replace(f":{parts.password}@", "@", 1)
     return urlunsplit(parts._replace(netloc=netloc))
 
 

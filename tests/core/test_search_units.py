@@ -1,0 +1,103 @@
+"""Unit tests of the search engine's parts: space, pruning, ensembles, refit parameters."""
+
+from __future__ import annotations
+
+import numpy as np
+import optuna
+import pytest
+from optuna.trial import TrialState
+from sklearn.metrics import roc_auc_score
+
+from automl.runs import redact_url
+from automl.search.ensemble import blend, select
+from automl.search.objective import merge_refit_params
+from automl.search.pruning import PerModelPruner
+from automl.search.space import enqueue_starting_points, model_params, sample
+from automl.specs import MetricSpec, ModelSpec, SearchContext
+
+AUC = MetricSpec("auc", lambda y, p: roc_auc_score(y, p), "maximize")
+
+
+def _space_a(trial, ctx):
+    return {"x": trial.suggest_float("x", 0, 1)}
+
+
+def _space_b(trial, ctx):
+    return {"n": trial.suggest_int("n", 1, 5)}
+
+
+def _spec(key, space, defaults, cheap=True, portfolio=()):
+    return ModelSpec(key=key, task="t", search_space=space, build=lambda p, c: None, save=lambda e, f: None,
+                     load=lambda f: None, defaults=defaults, cheap=cheap, portfolio=portfolio)
+
+
+SPECS = {
+    "a": _spec("a", _space_a, {"x": 0.5}, portfolio=({"x": 0.1}, {"x": 0.9})),
+    "b": _spec("b", _space_b, {"n": 3}, cheap=False),
+}
+
+
+def test_parameters_are_namespaced_by_model_and_starting_points_run_first():
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    assert enqueue_starting_points(study, SPECS) == 4
+    ctx = SearchContext(task="t", kind="binary", metric=AUC)
+    seen = []
+    for _ in range(4):
+        trial = study.ask()
+        key, params = sample(trial, SPECS, ctx)
+        seen.append((key, params))
+        assert set(trial.params) == {"model", *(f"{key}.{name}" for name in params)}
+        assert model_params(key, trial.params) == params
+        study.tell(trial, 0.0)
+    # cheap defaults, then the portfolio, then the expensive family's defaults
+    assert seen == [("a", {"x": 0.5}), ("a", {"x": 0.1}), ("a", {"x": 0.9}), ("b", {"n": 3})]
+
+
+def test_pruner_compares_a_trial_only_with_its_own_model_family():
+    seen: list[list[str]] = []
+
+    class Recording(optuna.pruners.BasePruner):
+        def prune(self, study, trial):
+            seen.append([t.params["model"] for t in study.get_trials(states=(TrialState.COMPLETE,))])
+            return False
+
+    choice = {"model": optuna.distributions.CategoricalDistribution(["a", "b"])}
+    study = optuna.create_study(pruner=PerModelPruner(Recording()))
+    for model in ("a", "b", "b", "a"):
+        study.add_trial(optuna.trial.create_trial(params={"model": model}, distributions=choice, value=1.0))
+    study.enqueue_trial({"model": "a"})
+    trial = study.ask(choice)
+    trial.report(0.5, 1)
+    trial.should_prune()
+    assert seen == [["a", "a"]]
+
+
+def test_ensemble_selection_beats_each_member_when_errors_are_independent():
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 2000)
+    members = {n: y + rng.normal(0, 1.2, len(y)) for n in range(4)}
+    result = select(members, y, AUC)
+    single = max(AUC.fn(y, p) for p in members.values())
+    assert len(result.weights) > 1
+    assert result.score > single + 0.01
+    assert abs(sum(result.weights.values()) - 1) < 1e-9
+    blended = blend([members[n] for n in result.weights], list(result.weights.values()))
+    assert AUC.fn(y, blended) == pytest.approx(result.score)
+
+
+def test_ensemble_of_one_good_and_useless_models_keeps_the_good_one_alone():
+    rng = np.random.default_rng(1)
+    y = rng.integers(0, 2, 1000)
+    members = {0: y + rng.normal(0, 0.3, len(y)), 1: rng.normal(size=len(y)), 2: rng.normal(size=len(y))}
+    assert select(members, y, AUC).weights == {0: 1.0}
+
+
+def test_refit_parameters_average_the_rounds_found_per_fold():
+    merged = merge_refit_params([{"n_estimators": 100, "lr": 0.1, "flag": True}, {"n_estimators": 121, "lr": 0.1,
+                                                                                    "flag": True}])
+    assert merged == {"n_estimators": 110, "lr": 0.1, "flag": True}
+
+
+def test_storage_password_never_reaches_the_manifest():
+    assert redact_url("postgresql://bob:s3cr3t@db:5432/automl") == "postgresql://bob@db:5432/automl"
+    assert redact_url("sqlite:///x.db") == "sqlite:///x.db"
