@@ -132,7 +132,7 @@ def start_run(source: DataSource, options: FitOptions, echo: Echo = _quiet_echo)
         setup = build_setup(run, catalog, dataset=dataset)
         study = open_study(run, metric.direction, options.seed, storage=options.storage)
         enqueue_starting_points(study, setup.models)
-        _search_and_finish(run, setup, options.quiet, options.storage)
+        _search_and_finish(run, setup, options.quiet, options.storage, echo)
     return run
 
 
@@ -142,16 +142,17 @@ def resume_run(path: str | Path, quiet: bool = False, storage: str | None = None
     with run.acquire():
         setup = build_setup(run, build_catalog())
         echo(f"resuming run {run.path}")
-        _search_and_finish(run, setup, quiet, storage)
+        _search_and_finish(run, setup, quiet, storage, echo)
     return run
 
 
-def _search_and_finish(run: RunDir, setup: SearchSetup, quiet: bool, storage: str | None) -> None:
+def _search_and_finish(run: RunDir, setup: SearchSetup, quiet: bool, storage: str | None, echo: Echo) -> None:
     manifest = run.manifest
     budget = Budget(manifest["time_budget"], manifest["trials"], int(manifest.get("workers") or 1))
     run.update_manifest(status="searching")
     study = search(setup, budget, quiet=quiet, storage=storage, worker_target=worker_main,
                    on_trial=lambda trial: _notify(setup, trial))
+    echo(f"search done: {len(study.trials)} trials; ensembling and refitting the final model on all the data")
     selection = choose_final(setup, study)
     refit_and_save(setup, study, selection)
     from automl.leaderboard import write_leaderboard_files

@@ -38,12 +38,18 @@ class _SameModelStudy:
 
 
 class PerModelPruner(BasePruner):
-    """Delegates to ``base`` with the study narrowed to the trial's model family."""
+    """Delegates to ``base`` with the study narrowed to the trial's model family.
+
+    Queued starting points (defaults and portfolio entries) are never pruned:
+    they were chosen on purpose, and slow learners among them look weak early.
+    """
 
     def __init__(self, base: BasePruner) -> None:
         self.base = base
 
     def prune(self, study: optuna.Study, trial: FrozenTrial) -> bool:
+        if "fixed_params" in trial.system_attrs:
+            return False  # a queued default or portfolio configuration always runs to the end
         model = trial.params.get(MODEL_PARAM)
         return self.base.prune(_SameModelStudy(study, model), trial)  # type: ignore[arg-type]
 

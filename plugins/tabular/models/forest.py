@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import warnings
 from typing import Any
 
 import numpy as np
@@ -41,12 +42,15 @@ class ForestModel(SklearnModel):
         target = int(self.estimator.n_estimators)
         grown = 0
         self.estimator.set_params(warm_start=True)
-        while grown < target:
-            grown = min(target, grown + TREES_PER_STEP)
-            self.estimator.set_params(n_estimators=grown)
-            self.estimator.fit(encoded, y)
-            if self.deadline is not None and time.time() > self.deadline:
-                break
+        with warnings.catch_warnings():
+            # "balanced" weights with warm_start warn in case the data changes between steps; it does not.
+            warnings.filterwarnings("ignore", message="class_weight presets", category=UserWarning)
+            while grown < target:
+                grown = min(target, grown + TREES_PER_STEP)
+                self.estimator.set_params(n_estimators=grown)
+                self.estimator.fit(encoded, y)
+                if self.deadline is not None and time.time() > self.deadline:
+                    break
         self.estimator.set_params(warm_start=False)
         self.params = {**self.params, "n_estimators": grown}
         self.pipeline = Pipeline([("features", features), ("model", self.estimator)])
