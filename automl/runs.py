@@ -175,7 +175,7 @@ class RunDir:
 
         url = self.storage_url(override)
         if url:
-            return optuna.storages.RDBStorage(url, heartbeat_interval=30, grace_period=120)
+            return optuna.storages.RDBStorage(url)
         return JournalStorage(JournalFileBackend(str(self.journal_path)))
 
     def artifact_store(self):  # noqa: ANN201 - an optuna artifact store
