@@ -62,14 +62,26 @@ def test_pruner_compares_a_trial_only_with_its_own_model_family():
             return False
 
     choice = {"model": optuna.distributions.CategoricalDistribution(["a", "b"])}
-    study = optuna.create_study(pruner=PerModelPruner(Recording()))
+    sampler = optuna.samplers.PartialFixedSampler({"model": "a"}, optuna.samplers.RandomSampler(seed=0))
+    study = optuna.create_study(pruner=PerModelPruner(Recording()), sampler=sampler)
     for model in ("a", "b", "b", "a"):
         study.add_trial(optuna.trial.create_trial(params={"model": model}, distributions=choice, value=1.0))
-    study.enqueue_trial({"model": "a"})
     trial = study.ask(choice)
     trial.report(0.5, 1)
     trial.should_prune()
     assert seen == [["a", "a"]]
+
+
+def test_queued_starting_points_are_never_pruned():
+    always = PerModelPruner(optuna.pruners.ThresholdPruner(lower=10.0))
+    study = optuna.create_study(pruner=always)
+    study.enqueue_trial({"x": 1.0})
+    queued = study.ask({"x": optuna.distributions.FloatDistribution(0, 2)})
+    queued.report(0.5, 1)
+    assert not queued.should_prune()
+    sampled = study.ask({"x": optuna.distributions.FloatDistribution(0, 2)})
+    sampled.report(0.5, 1)
+    assert sampled.should_prune()
 
 
 def test_ensemble_selection_beats_each_member_when_errors_are_independent():
