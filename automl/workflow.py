@@ -207,7 +207,9 @@ def worker_main(run_path: str, index: int, deadline: float | None, max_trials: i
     run = RunDir.open(run_path)
     setup = build_setup(run, build_catalog())
     study = open_study(run, setup.metric.direction, setup.seed, worker=index, storage=storage)
+    manifest = run.manifest
     if deadline is None:
-        manifest = run.manifest
         deadline = remaining_deadline(study, Budget(manifest["time_budget"], manifest["trials"]))
+    if max_trials is None:
+        max_trials = manifest["trials"]
     run_loop(study, Objective(setup, deadline), deadline, max_trials, ask_lock(run))

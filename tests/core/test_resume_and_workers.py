@@ -106,3 +106,20 @@ def test_help_imports_no_heavy_library():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "Usage: automl" in result.stdout
     assert result.stdout.strip().splitlines()[-1] == "HEAVY:"
+
+
+def test_a_joining_worker_respects_the_trial_budget(tmp_path, churn_csv):
+    run_dir = tmp_path / "run"
+    fit = subprocess.Popen(
+        [*CLI, "fit", str(churn_csv), "--target", "churned", "--trials", "14", "--time-budget", "600",
+         "--models", "linear,lightgbm", "--run-dir", str(run_dir), "--quiet"],
+        cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    deadline = time.time() + 60
+    while not _completed(run_dir) and time.time() < deadline:
+        time.sleep(0.1)
+    worker = subprocess.run([*CLI, "worker", str(run_dir)], cwd=tmp_path, capture_output=True, text=True)
+    assert worker.returncode == 0, worker.stderr
+    assert fit.wait(timeout=300) == 0, fit.stderr.read().decode()
+    trials = [t for t in _study(run_dir).trials if t.state != TrialState.WAITING]
+    assert sorted(t.number for t in trials) == list(range(14))
