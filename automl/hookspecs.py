@@ -24,7 +24,10 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 def automl_register_tasks(register: Callable[[TaskSpec], None]) -> None:
     """Register task types by calling ``register(TaskSpec(...))`` once per task.
 
-    Called once when the plugin manager is built.
+    Called each time the catalog is built (:func:`automl.catalog.build_catalog`:
+    at the start of every command and in every worker process, so possibly
+    several times per process). Keep it cheap and free of side effects. Tasks
+    are collected from every plugin first, then metrics, then models.
     """
 
 
@@ -33,12 +36,16 @@ def automl_register_models(register: Callable[[ModelSpec], None]) -> None:
     """Register model families by calling ``register(ModelSpec(...))``.
 
     A plugin may add models to any task, including tasks of other plugins.
+    Called each time the catalog is built, after the tasks and metrics.
     """
 
 
 @hookspec
 def automl_register_metrics(register: Callable[[MetricSpec], None]) -> None:
-    """Register metrics by calling ``register(MetricSpec(...))``."""
+    """Register metrics by calling ``register(MetricSpec(...))``.
+
+    Called each time the catalog is built, after the tasks and before the models.
+    """
 
 
 @hookspec
@@ -47,14 +54,16 @@ def automl_trial_finished(run: Any, trial: Any) -> None:
 
     ``run`` is the :class:`automl.runs.RunDir`; ``trial`` is an
     ``optuna.trial.FrozenTrial``. Use it for loggers and notifiers; exceptions
-    raised here are logged and do not stop the search.
+    raised here are logged and do not stop the search. Called in the process
+    that started or resumed the run, not in extra worker processes.
     """
 
 
 @hookspec
 def automl_report_sections(run: Any) -> list[dict[str, str]] | None:
-    """Return extra report sections as ``[{"title": ..., "html": ..., "markdown": ...}]``.
+    """Return extra report sections as ``[{"title": ..., "markdown": ..., "html": ...}]``, or None.
 
-    ``run`` is the finished :class:`automl.api.Run`. Text is escaped unless the
-    plugin builds ``html`` itself; it must then escape user-controlled values.
+    ``run`` is the finished :class:`automl.api.Run`. ``title`` and ``markdown``
+    are required and ``html`` is optional. Text is escaped unless the plugin
+    builds ``html`` itself; it must then escape user-controlled values.
     """

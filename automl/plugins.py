@@ -8,7 +8,9 @@ misspelled hook fails loudly instead of silently never being called.
 
 from __future__ import annotations
 
+import difflib
 import importlib
+import logging
 import os
 import warnings
 from dataclasses import dataclass
@@ -19,8 +21,11 @@ import pluggy
 from automl import hookspecs
 from automl.errors import UserError
 
+log = logging.getLogger(__name__)
+
 BUILTIN_PLUGINS: dict[str, str] = {
     "tabular": "automl_plugins.tabular",
+    "image": "automl_plugins.image",
 }
 DISABLE_ENV = "AUTOML_DISABLE_PLUGINS"
 
@@ -99,13 +104,31 @@ def make_plugin_manager(load_entry_points: bool = True) -> pluggy.PluginManager:
 
 def check_hooks(pm: pluggy.PluginManager) -> None:
     """Fail with the plugin and hook name when a plugin implements an unknown hook."""
-    try:
-        pm.check_pending()
-    except pluggy.PluginValidationError as exc:
-        plugin_name = pm.get_name(exc.plugin) or str(exc.plugin)
-        known = ", ".join(sorted(n for n in dir(hookspecs) if n.startswith("automl_")))
-        hook = str(exc).split("'")[1] if "'" in str(exc) else str(exc)
-        raise UserError(
-            f"plugin '{plugin_name}' implements unknown hook '{hook}'; "
-            f"valid hooks: {known}"
-        ) from exc
+    known = sorted(n for n in dir(hookspecs) if n.startswith(f"{hookspecs.PROJECT}_"))
+    for name, caller in vars(pm.hook).items():
+        if name.startswith("_") or caller.has_spec():
+            continue
+        for impl in caller.get_hookimpls():
+            if impl.optionalhook:
+                continue
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f"did you mean '{close[0]}'? " if close else ""
+            raise UserError(
+                f"plugin '{impl.plugin_name}' implements unknown hook '{name}'; {hint}"
+                f"valid hooks: {', '.join(known)} (or disable it with {DISABLE_ENV}={impl.plugin_name})"
+            )
+
+
+def call_each(pm: pluggy.PluginManager, hook_name: str, **kwargs: object) -> list[tuple[str, object]]:
+    """Call every implementation of a notification hook, isolating failures.
+
+    One plugin raising must neither stop the run nor keep the other plugins
+    from being called, so each failure is logged with the plugin's name.
+    """
+    results = []
+    for impl in getattr(pm.hook, hook_name).get_hookimpls():
+        try:
+            results.append((impl.plugin_name, impl.function(**{k: kwargs[k] for k in impl.argnames})))
+        except Exception:  # noqa: BLE001 - a plugin's bug must not end the run
+            log.warning("plugin '%s' failed in %s", impl.plugin_name, hook_name, exc_info=True)
+    return results

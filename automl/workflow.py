@@ -19,6 +19,7 @@ import pandas as pd
 from automl.catalog import Catalog, build_catalog
 from automl.data import fingerprint
 from automl.errors import UserError
+from automl.plugins import call_each
 from automl.runs import RunDir, command_line, package_versions, redact_url
 from automl.search.engine import Budget, ask_lock, open_study, remaining_deadline, search
 from automl.search.finalize import choose_final, refit_and_save
@@ -97,7 +98,10 @@ def start_run(source: DataSource, options: FitOptions, echo: Echo = _quiet_echo)
     metric = catalog.metric(task.name, dataset.kind, options.metric or task.default_metric(dataset))
     models = list(options.models or [m.key for m in catalog.models_for(task.name, dataset.kind)])
     for key in models:
-        catalog.model(task.name, key)
+        if not catalog.model(task.name, key).supports(dataset.kind):
+            raise UserError(
+                f"model '{key}' does not support {dataset.kind} {task.name} problems; remove it from --models"
+            )
     if not models:
         raise UserError(f"no model is registered for a {dataset.kind} {task.name} task")
     for note in dataset.notes:
@@ -162,7 +166,7 @@ def _search_and_finish(run: RunDir, setup: SearchSetup, quiet: bool, storage: st
 
 
 def _notify(setup: SearchSetup, trial: Any) -> None:
-    setup.catalog.pm.hook.automl_trial_finished(run=setup.run, trial=trial)
+    call_each(setup.catalog.pm, "automl_trial_finished", run=setup.run, trial=trial)
 
 
 def build_setup(run: RunDir, catalog: Catalog, dataset: Any = None, workers: int | None = None) -> SearchSetup:
@@ -212,4 +216,5 @@ def worker_main(run_path: str, index: int, deadline: float | None, max_trials: i
         deadline = remaining_deadline(study, Budget(manifest["time_budget"], manifest["trials"]))
     if max_trials is None:
         max_trials = manifest["trials"]
-    run_loop(study, Objective(setup, deadline), deadline, max_trials, ask_lock(run))
+    run_loop(study, Objective(setup, deadline), deadline, max_trials, ask_lock(run),
+             callbacks=(lambda _study, trial: _notify(setup, trial),))

@@ -34,7 +34,7 @@ def context(run: Run) -> dict[str, Any]:
         row["params_text"] = format_params(row["params"])
     complete = [r for r in board if r["score"] is not None]
     description = run.model_description() if (run.dir.best / "model.json").is_file() else None
-    sections = [s for group in run.catalog.pm.hook.automl_report_sections(run=run) or [] for s in group or []]
+    sections = plugin_sections(run)
     return {
         "manifest": manifest,
         "board": board,
@@ -43,6 +43,27 @@ def context(run: Run) -> dict[str, Any]:
         "n_trials": len(board),
         "sections": sections,
     }
+
+
+def plugin_sections(run: Run) -> list[dict[str, str]]:
+    """Sections added by plugins; a malformed one is skipped with a warning naming its plugin."""
+    import logging
+
+    from automl.plugins import call_each
+
+    sections = []
+    for plugin, returned in call_each(run.catalog.pm, "automl_report_sections", run=run):
+        for section in returned or []:
+            if not isinstance(section, dict) or "title" not in section or not (
+                "html" in section or "markdown" in section
+            ):
+                logging.getLogger(__name__).warning(
+                    "plugin '%s' returned a report section without a title and html or markdown; skipped", plugin
+                )
+                continue
+            sections.append({"title": str(section["title"]), "html": section.get("html"),
+                             "markdown": str(section.get("markdown") or "")})
+    return sections
 
 
 def write_report(run: Run, out: str | Path | None = None) -> Path:

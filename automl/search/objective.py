@@ -6,6 +6,7 @@ with its reason recorded, and the search goes on.
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import time
@@ -20,17 +21,19 @@ from automl.search.space import MODEL_PARAM, sample
 from automl.specs import take
 
 FAIL_REASON = "fail_reason"
+log = logging.getLogger(__name__)
 
 
 def score_all(setup: SearchSetup, predictions: np.ndarray) -> dict[str, float]:
     """The run's metric plus every other metric of the task, for the leaderboard."""
     y = setup.y_valid
     scores: dict[str, float] = {}
-    for metric in [setup.metric, *setup.extra_metrics]:
+    scores[setup.metric.name] = float(setup.metric.fn(y, predictions))
+    for metric in setup.extra_metrics:
         try:
             scores[metric.name] = float(metric.fn(y, predictions))
-        except ValueError:
-            continue
+        except Exception:  # noqa: BLE001 - a secondary metric that cannot score is left out
+            log.debug("metric %s failed", metric.name, exc_info=True)
     return scores
 
 

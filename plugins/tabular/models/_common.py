@@ -8,6 +8,7 @@ cannot make ``automl predict`` run code.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -111,7 +112,8 @@ def save_skops(model: Any, folder: Path) -> None:
     skops.io.dump(model, Path(folder) / MODEL_FILE)
 
 
-def load_skops(folder: Path) -> Any:
+def load_skops(folder: Path, trusted_prefixes: tuple[str, ...] = ()) -> Any:
+    """Load a skops model, trusting only scikit-learn, NumPy, SciPy and the given module prefixes."""
     import skops.io
 
     path = Path(folder) / MODEL_FILE
@@ -121,7 +123,20 @@ def load_skops(folder: Path) -> Any:
         untrusted = skops.io.get_untrusted_types(file=path)
     except Exception as exc:  # noqa: BLE001 - any parse failure means a corrupt file
         raise UserError(f"model file {path} is corrupt or not a skops file ({exc})") from exc
-    foreign = [t for t in untrusted if not t.startswith(_TRUSTED_PREFIXES)]
+    allowed = (*_TRUSTED_PREFIXES, *trusted_prefixes)
+    foreign = [t for t in untrusted if not t.startswith(allowed)]
     if foreign:
         raise UserError(f"model file {path} contains untrusted types ({', '.join(foreign)}); refusing to load it")
     return skops.io.load(path, trusted=untrusted)
+
+
+def skops_loader(*trusted_prefixes: str) -> Callable[[Path], Any]:
+    """A ``ModelSpec.load`` for a plugin whose saved models include its own classes.
+
+    Pass the plugin's module prefix, e.g. ``skops_loader("automl_knn.")``.
+    """
+
+    def load(folder: Path) -> Any:
+        return load_skops(folder, trusted_prefixes)
+
+    return load
