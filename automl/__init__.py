@@ -12,7 +12,17 @@ from typing import TYPE_CHECKING, Any
 
 from automl.errors import MissingExtra, UserError
 from automl.hookspecs import hookimpl
-from automl.specs import Batch, Dataset, Estimator, MetricSpec, ModelSpec, SearchContext, TaskSpec
+from automl.specs import (
+    Batch,
+    Dataset,
+    DataSource,
+    Estimator,
+    Fold,
+    MetricSpec,
+    ModelSpec,
+    SearchContext,
+    TaskSpec,
+)
 
 if TYPE_CHECKING:
     from automl.api import AutoML, Run
@@ -21,8 +31,10 @@ __version__ = "0.1.0"
 __all__ = [
     "AutoML",
     "Batch",
+    "DataSource",
     "Dataset",
     "Estimator",
+    "Fold",
     "MetricSpec",
     "MissingExtra",
     "ModelSpec",

@@ -45,6 +45,25 @@ def cli(ctx: click.Context, debug: bool) -> None:
     """Plugin-based AutoML: a CSV or a folder in; a tuned model, a leaderboard and a report out."""
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
+    _plugin_warnings_as_one_line()
+
+
+def _plugin_warnings_as_one_line() -> None:
+    """A plugin that fails to import is reported once, as one ``warning:`` line."""
+    import warnings
+
+    from automl.plugins import DISABLE_ENV, PluginLoadWarning
+
+    default = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):  # noqa: ANN001, ANN202
+        if issubclass(category, PluginLoadWarning):
+            click.echo(f"warning: {message} (hide it with {DISABLE_ENV}=<name>)", err=True)
+        else:
+            default(message, category, filename, lineno, file, line)
+
+    warnings.showwarning = show
+    warnings.filterwarnings("once", category=PluginLoadWarning)
 
 
 @cli.command()
@@ -79,11 +98,11 @@ def fit(path: Path, target: str | None, task: str, metric: str | None, time_budg
 
 def _finish(path: Path) -> None:
     from automl.api import Run
-    from automl.leaderboard import render
+    from automl.leaderboard import TABLE_ROWS, render
 
     run = Run.load(path)
     report = run.report()
-    click.echo(render(run.leaderboard_rows(), "table"))
+    click.echo(render(run.leaderboard_rows(), "table", limit=TABLE_ROWS))
     click.echo(f"model: {run.dir.best}")
     click.echo(f"report: {report}")
 
@@ -176,6 +195,28 @@ def plugins() -> None:
         click.echo(f"  metrics: {', '.join(metrics) or '-'}")
     for broken in getattr(catalog.pm, "broken", []):
         click.echo(f"{broken.name}  BROKEN ({broken.module}): {broken.error}")
+
+
+@cli.group("plugin")
+def plugin_group() -> None:
+    """Write your own plugin."""
+
+
+@plugin_group.command("new")
+@click.argument("name")
+@click.option("--dir", "folder", type=click.Path(path_type=Path), help="Folder to create (default: ./automl-NAME).")
+@click.option("--force", is_flag=True, help="Write into an existing non-empty folder, overwriting generated files.")
+def plugin_new(name: str, folder: Path | None, force: bool) -> None:
+    """Scaffold the plugin package automl-NAME: a toy task, two models, a metric and tests."""
+    from automl.scaffold import PluginNames, default_folder, render_plugin
+
+    written = render_plugin(name, folder, force=force)
+    names = PluginNames.from_name(name)
+    root = folder if folder is not None else default_folder(name)
+    for path in written:
+        click.echo(f"  {path}")
+    click.echo(f"created plugin {names.distribution} (task '{names.task}') in {root}; next:")
+    click.echo(f"  cd {root} && pip install -e . && automl plugins && python -m pytest -q")
 
 
 def main() -> None:

@@ -114,7 +114,15 @@ def format_params(params: dict[str, Any]) -> str:
     return ", ".join(f"{k}={short(v)}" for k, v in params.items())
 
 
-def render(board: list[dict[str, Any]], fmt: str) -> str:
+TABLE_ROWS = 15
+
+
+def render(board: list[dict[str, Any]], fmt: str, limit: int | None = None) -> str:
+    """The leaderboard as text; ``limit`` shortens only the terminal table (other formats are data)."""
+    if fmt == "table" and limit is not None and len(board) > limit:
+        shown = [r for r in board if r["selected"] or r["rank"] <= limit]
+        hidden = len(board) - len(shown)
+        return _table(to_frame(shown)) + f"... and {hidden} more rows: 'automl leaderboard' shows them all\n"
     if fmt == "json":
         return json.dumps(_json_safe(board), indent=2)
     frame = to_frame(board)

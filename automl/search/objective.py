@@ -61,6 +61,9 @@ class Objective:
         key, params = sample(trial, setup.models, ctx)
         self.current_model = key
         spec = setup.models[key]
+        twin = same_parameters(trial)
+        if twin is not None:
+            raise optuna.TrialPruned(f"skipped: same parameters as trial {twin}")
         expected = typical_fit_seconds(trial.study, key)
         if expected is not None and expected > ctx.time_left():
             raise optuna.TrialPruned(
@@ -103,6 +106,19 @@ class Objective:
         trial.set_user_attr("size_bytes", size)
         trial.set_user_attr("refit_params", merge_refit_params(refit_params))
         return score
+
+
+def same_parameters(trial: optuna.Trial) -> int | None:
+    """The number of a finished trial with exactly this trial's parameters, if any.
+
+    TPE can propose a configuration again (always, for a model with no
+    parameters); fitting it twice would only waste the budget.
+    """
+    finished = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
+    for other in trial.study.get_trials(deepcopy=False, states=finished):
+        if other.params == trial.params and not other.user_attrs.get("pruned_reason", "").startswith("skipped"):
+            return other.number
+    return None
 
 
 def typical_fit_seconds(study: optuna.Study, model: str) -> float | None:
