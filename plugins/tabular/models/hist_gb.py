@@ -19,7 +19,20 @@ MAX_ITER = 1000
 
 
 class HistGBModel(SklearnModel):
-    """Early stopping picks the number of iterations; the refit reuses it."""
+    """Early stopping picks the number of iterations; the refit reuses it.
+
+    Training is held to the run's thread share: scikit-learn's OpenMP would
+    otherwise use every core, and ``--workers`` processes would fight over them.
+    """
+
+    n_threads: int = 1
+
+    def fit(self, X: Any, y: Any, X_valid: Any = None, y_valid: Any = None) -> HistGBModel:
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=self.n_threads, user_api="openmp"):
+            super().fit(X, y, X_valid, y_valid)
+        return self
 
     def refit_params(self) -> dict[str, Any]:
         assert self.pipeline is not None
@@ -54,7 +67,9 @@ def build(params: dict[str, Any], ctx: SearchContext) -> HistGBModel:
         model = HistGradientBoostingClassifier(class_weight=params.get("class_weight"), **options)
     else:
         model = HistGradientBoostingRegressor(**options)
-    return HistGBModel(model, ctx.kind, len(ctx.classes or []), None, params)
+    wrapped = HistGBModel(model, ctx.kind, len(ctx.classes or []), None, params)
+    wrapped.n_threads = ctx.n_threads
+    return wrapped
 
 
 HIST_GB = ModelSpec(
