@@ -72,7 +72,7 @@ def rows(study: optuna.Study, metric: str) -> list[dict[str, Any]]:
                 "size_bytes": ensemble.get("size_bytes"),
                 "params": {"weights": ensemble["weights"]},
                 "metrics": ensemble.get("metrics", {}),
-                "note": "greedy ensemble selection over the best trials",
+                "note": ensemble.get("note", "greedy ensemble selection over the best trials"),
                 "selected": bool(final.get("ensemble", False)),
             }
         )
@@ -81,14 +81,16 @@ def rows(study: optuna.Study, metric: str) -> list[dict[str, Any]]:
     ordered = scored + others
     for rank, row in enumerate(ordered, start=1):
         row["rank"] = rank
-    return [{k: row[k] for k in (*COLUMNS, "metrics", "note", "selected")} for row in ordered]
+        ms = row["predict_ms_per_1k"]
+        row["rows_per_second"] = round(1e6 / ms, 1) if ms else None  # images per second for image tasks
+    return [{k: row[k] for k in (*COLUMNS, "rows_per_second", "metrics", "note", "selected")} for row in ordered]
 
 
 def to_frame(board: list[dict[str, Any]]) -> pd.DataFrame:
     """A flat frame: secondary metrics become columns, parameters a compact string."""
     records = []
     for row in board:
-        record = {k: row[k] for k in COLUMNS if k != "params"}
+        record = {k: row[k] for k in (*COLUMNS, "rows_per_second") if k != "params"}
         for name, value in row["metrics"].items():
             if name != row["metric"]:
                 record[name] = value

@@ -21,7 +21,7 @@ from automl.data import fingerprint
 from automl.errors import UserError
 from automl.plugins import call_each
 from automl.runs import RunDir, command_line, package_versions, redact_url
-from automl.search.engine import Budget, ask_lock, open_study, remaining_deadline, search
+from automl.search.engine import Budget, ask_lock, open_study, remaining_deadline, search, time_spent
 from automl.search.finalize import choose_final, refit_and_save
 from automl.search.loop import run_loop
 from automl.search.objective import Objective
@@ -156,8 +156,10 @@ def _search_and_finish(run: RunDir, setup: SearchSetup, quiet: bool, storage: st
     run.update_manifest(status="searching")
     study = search(setup, budget, quiet=quiet, storage=storage, worker_target=worker_main,
                    on_trial=lambda trial: _notify(setup, trial))
-    echo(f"search done: {len(study.trials)} trials; ensembling and refitting the final model on all the data")
-    selection = choose_final(setup, study)
+    what = "ensembling and refitting" if setup.task.ensemble else "refitting"
+    echo(f"search done: {len(study.trials)} trials; {what} the final model on all the data")
+    seconds_left = None if budget.time_budget is None else budget.time_budget - time_spent(study)
+    selection = choose_final(setup, study, seconds_left)
     refit_and_save(setup, study, selection)
     from automl.leaderboard import write_leaderboard_files
 

@@ -170,11 +170,18 @@ def _number(value: Any, digits: int) -> str:
     return "–" if value is None else f"{value:.{digits}f}"
 
 
+METRIC_LABELS = {"roc_auc": "test ROC-AUC", "accuracy": "test accuracy"}
+
+
 def markdown_table(rows: Sequence[dict[str, Any]]) -> str:
-    """The results as a Markdown table; skipped or failed systems say so in the ROC-AUC column."""
-    lines = ["| system | test ROC-AUC | wall s | peak MB |", "|---|---:|---:|---:|"]
+    """The results as a Markdown table; skipped or failed systems say so in the score column.
+
+    The score is the rows' ``metric`` key (``roc_auc`` when absent).
+    """
+    metric = rows[0].get("metric", "roc_auc") if rows else "roc_auc"
+    lines = [f"| system | {METRIC_LABELS.get(metric, metric)} | wall s | peak MB |", "|---|---:|---:|---:|"]
     for row in rows:
-        auc = _number(row.get("roc_auc"), 4) if row["status"] == "ok" else row["status"]
+        auc = _number(row.get(metric), 4) if row["status"] == "ok" else row["status"]
         wall = _number(row.get("wall_seconds"), 1)
         peak = _number(row.get("peak_mb"), 0)
         lines.append(f"| {row['system']} | {auc} | {wall} | {peak} |")
@@ -226,14 +233,14 @@ def write_section(name: str, section: str, path: Path = DOC_PATH) -> Path:
 
 
 def publish(name: str, title: str, rows: Sequence[dict[str, Any]], notes: Sequence[str], cores: int,
-            docs: bool) -> None:
+            docs: bool, full_budget: float = DEFAULT_BUDGET) -> None:
     """Print the table, append the rows to results/NAME.jsonl and, if asked, update docs/BENCHMARKS.md.
 
-    A run with less than the default budget is labelled a smoke run everywhere,
-    so quick checks are never mistaken for the published result.
+    A run with less than the benchmark's full budget is labelled a smoke run
+    everywhere, so quick checks are never mistaken for the published result.
     """
     info, command = machine(cores), invocation()
-    smoke = any(row["budget"] < DEFAULT_BUDGET for row in rows)
+    smoke = any(row["budget"] < full_budget for row in rows)
     stored = [{**row, "machine": info, "command": command, "smoke": smoke} for row in rows]
     path = append_results(name, stored)
     print(f"\n### {title}" + (" (smoke run)" if smoke else "") + "\n")

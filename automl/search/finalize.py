@@ -45,7 +45,14 @@ def ranked_trials(study: optuna.Study) -> list[FrozenTrial]:
     return sorted(trials, key=lambda t: t.value, reverse=reverse)
 
 
-def choose_final(setup: SearchSetup, study: optuna.Study) -> Selection:
+def refit_seconds(trial: FrozenTrial, n_folds: int) -> float:
+    """Expected time to refit a trial on all the data, from its validation fit time."""
+    fit = float(trial.user_attrs.get("fit_seconds", 0.0))
+    return fit / (n_folds - 1) if n_folds > 1 else fit / (1 - 0.2)
+
+
+def choose_final(setup: SearchSetup, study: optuna.Study, seconds_left: float | None = None) -> Selection:
+    """The best single trial, or the ensemble when it scores better and its refit fits in ``seconds_left``."""
     ranked = ranked_trials(study)
     if not ranked:
         raise UserError(
@@ -75,7 +82,11 @@ def choose_final(setup: SearchSetup, study: optuna.Study) -> Selection:
         },
     )
     if len(result.weights) > 1 and setup.metric.better(result.score, single.score):
-        return Selection(result.weights, result.score, is_ensemble=True)
+        cost = sum(refit_seconds(_trial(study, n), len(setup.folds)) for n in result.weights)
+        if seconds_left is None or cost <= max(seconds_left, refit_seconds(best, len(setup.folds))):
+            return Selection(result.weights, result.score, is_ensemble=True)
+        note = f"not used: refitting its members would take about {cost:.0f}s, {max(seconds_left, 0):.0f}s were left"
+        study.set_user_attr(ENSEMBLE_ATTR, {**study.user_attrs[ENSEMBLE_ATTR], "note": note})
     return single
 
 

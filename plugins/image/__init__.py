@@ -1,0 +1,40 @@
+"""The image classification plugin (extra ``image``): only hook implementations live here.
+
+Importing it loads neither torch nor Pillow; they are imported when an image
+task is loaded or a model is built, and a missing one names the extra to install.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from automl import MetricSpec, ModelSpec, TaskSpec, hookimpl
+from automl_plugins.image.metrics import METRICS
+from automl_plugins.image.models.cnn import CNN
+from automl_plugins.image.models.linear import LINEAR
+from automl_plugins.image.models.mlp import MLP
+from automl_plugins.image.report import section
+from automl_plugins.image.task import IMAGE
+
+
+@hookimpl
+def automl_register_tasks(register: Callable[[TaskSpec], None]) -> None:
+    register(IMAGE)
+
+
+@hookimpl
+def automl_register_models(register: Callable[[ModelSpec], None]) -> None:
+    for spec in (LINEAR, MLP, CNN):
+        register(spec)
+
+
+@hookimpl
+def automl_register_metrics(register: Callable[[MetricSpec], None]) -> None:
+    for spec in METRICS:
+        register(spec)
+
+
+@hookimpl
+def automl_report_sections(run: Any) -> list[dict[str, str]] | None:
+    return section(run)
