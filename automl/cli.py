@@ -8,7 +8,6 @@ Only click is imported at start-up; every command imports what it needs, so
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -221,9 +220,6 @@ def plugin_new(name: str, folder: Path | None, force: bool) -> None:
 
 
 def main() -> None:
-    # Idle OpenMP threads sleep instead of spinning: LightGBM, scikit-learn and torch
-    # otherwise slow each other (and other workers) down badly on a few shared cores.
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     cli(prog_name="automl")
 
 

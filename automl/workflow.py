@@ -159,8 +159,8 @@ def _search_and_finish(run: RunDir, setup: SearchSetup, quiet: bool, storage: st
     what = "ensembling and refitting" if setup.task.ensemble else "refitting"
     echo(f"search done: {len(study.trials)} trials; {what} the final model on all the data")
     seconds_left = None if budget.time_budget is None else budget.time_budget - time_spent(study)
-    selection = choose_final(setup, study, seconds_left)
-    refit_and_save(setup, study, selection)
+    selection = choose_final(setup, study)
+    refit_and_save(setup, study, selection, deadline=None if seconds_left is None else time.time() + seconds_left)
     from automl.leaderboard import write_leaderboard_files
 
     write_leaderboard_files(run, study)

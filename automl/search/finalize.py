@@ -45,14 +45,8 @@ def ranked_trials(study: optuna.Study) -> list[FrozenTrial]:
     return sorted(trials, key=lambda t: t.value, reverse=reverse)
 
 
-def refit_seconds(trial: FrozenTrial, n_folds: int) -> float:
-    """Expected time to refit a trial on all the data, from its validation fit time."""
-    fit = float(trial.user_attrs.get("fit_seconds", 0.0))
-    return fit / (n_folds - 1) if n_folds > 1 else fit / (1 - 0.2)
-
-
-def choose_final(setup: SearchSetup, study: optuna.Study, seconds_left: float | None = None) -> Selection:
-    """The best single trial, or the ensemble when it scores better and its refit fits in ``seconds_left``."""
+def choose_final(setup: SearchSetup, study: optuna.Study) -> Selection:
+    """The best single trial, or the ensemble when it scores better on validation."""
     ranked = ranked_trials(study)
     if not ranked:
         raise UserError(
@@ -82,11 +76,7 @@ def choose_final(setup: SearchSetup, study: optuna.Study, seconds_left: float | 
         },
     )
     if len(result.weights) > 1 and setup.metric.better(result.score, single.score):
-        cost = sum(refit_seconds(_trial(study, n), len(setup.folds)) for n in result.weights)
-        if seconds_left is None or cost <= max(seconds_left, refit_seconds(best, len(setup.folds))):
-            return Selection(result.weights, result.score, is_ensemble=True)
-        note = f"not used: refitting its members would take about {cost:.0f}s, {max(seconds_left, 0):.0f}s were left"
-        study.set_user_attr(ENSEMBLE_ATTR, {**study.user_attrs[ENSEMBLE_ATTR], "note": note})
+        return Selection(result.weights, result.score, is_ensemble=True)
     return single
 
 
@@ -94,15 +84,23 @@ def _trial(study: optuna.Study, number: int) -> FrozenTrial:
     return study.get_trials(deepcopy=False)[number]
 
 
-def refit_and_save(setup: SearchSetup, study: optuna.Study, selection: Selection) -> Path:
-    """Refit every member on all the data and write ``best/`` atomically."""
+def refit_and_save(setup: SearchSetup, study: optuna.Study, selection: Selection,
+                   deadline: float | None = None) -> Path:
+    """Refit the members on all the data, heaviest weight first, and write ``best/`` atomically.
+
+    When the time budget ends during an ensemble's refit, the members refit so
+    far form the final model (weights renormalised), so the budget holds.
+    """
     staging = setup.run.path / "best.partial"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir()
     members = []
     started = time.perf_counter()
     X, y = setup.dataset.X, np.asarray(setup.dataset.y)
-    for index, (number, weight) in enumerate(selection.weights.items()):
+    ordered = sorted(selection.weights.items(), key=lambda item: -item[1])
+    for index, (number, weight) in enumerate(ordered):
+        if members and deadline is not None and time.time() > deadline:
+            break
         trial = _trial(study, number)
         key = trial.params[MODEL_PARAM]
         spec = setup.models[key]
@@ -112,6 +110,14 @@ def refit_and_save(setup: SearchSetup, study: optuna.Study, selection: Selection
         folder.mkdir()
         spec.save(estimator, folder)
         members.append({"trial": number, "model": key, "weight": weight, "params": params, "path": folder.name})
+    total = sum(m["weight"] for m in members)
+    for member in members:
+        member["weight"] = member["weight"] / total
+    dropped = [n for n, _ in ordered[len(members):]]
+    if dropped and ENSEMBLE_ATTR in study.user_attrs:
+        note = f"the time budget ended during the refit: trials {dropped} were left out of the final model"
+        study.set_user_attr(ENSEMBLE_ATTR, {**study.user_attrs[ENSEMBLE_ATTR], "note": note})
+    selection = Selection({m["trial"]: m["weight"] for m in members}, selection.score, is_ensemble=len(members) > 1)
     description = {
         "task": setup.task.name,
         "kind": setup.dataset.kind,
@@ -120,6 +126,7 @@ def refit_and_save(setup: SearchSetup, study: optuna.Study, selection: Selection
         "ensemble": selection.is_ensemble,
         "classes": setup.dataset.classes,
         "members": members,
+        "not_refit": dropped,
         "refit_seconds": round(time.perf_counter() - started, 3),
     }
     (staging / "model.json").write_text(json.dumps(description, indent=2, default=_json_default) + "\n")
