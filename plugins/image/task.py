@@ -16,6 +16,7 @@ import numpy as np
 
 from automl import Batch, Dataset, TaskSpec
 from automl.errors import UserError
+from automl.predictions import add_class_columns
 from automl.specs import DataSource, Fold
 from automl_plugins.image import files, pixels, sources
 from automl_plugins.image.backend import import_torch
@@ -139,15 +140,9 @@ def format_predictions(raw: np.ndarray, batch: Batch, schema: Mapping[str, Any])
 
     classes = list(schema["classes"])
     ok = batch.extra.get("ok", np.ones(len(raw), dtype=bool))
-    names = batch.extra.get("names", list(batch.X))
     proba = np.full((len(ok), len(classes)), np.nan)
     proba[ok] = np.asarray(raw, dtype=float)
-    labels = np.array([None] * len(ok), dtype=object)
-    labels[ok] = [classes[i] for i in np.argmax(proba[ok], axis=1)]
-    out = pd.DataFrame({"path": names, "prediction": labels})
-    for index, label in enumerate(classes):
-        out[f"proba_{label}"] = proba[:, index]
-    return out
+    return add_class_columns(pd.DataFrame({"path": batch.extra.get("names", list(batch.X))}), proba, classes)
 
 
 def sample_data(folder: Path) -> tuple[DataSource, dict[str, Any]]:
@@ -166,9 +161,9 @@ IMAGE = TaskSpec(
     prepare=prepare,
     format_predictions=format_predictions,
     sample_data=sample_data,
-    # No ensembles: every member is refit on all the data after the search, and a network's refit
-    # (1.25x its trial) alone fills the 10% of the budget the core keeps for it. A 300 s MNIST run
-    # with a 3-network ensemble took 415 s; with one model the budget holds.
+    # No ensembles: every member is refit on all the data after the search, and one network's refit
+    # (1.25x its trial) alone fills the 10% of the budget the core keeps for it, so further members
+    # would be cut off at the budget anyway (a 300 s MNIST run with 3 networks took 415 s before that cut).
     ensemble=False,
     description="image classification from a folder of class subfolders, or a CSV of image paths and labels",
 )

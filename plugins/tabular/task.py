@@ -13,6 +13,7 @@ from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 from automl import Batch, Dataset, TaskSpec
 from automl.data import read_table, source_name
 from automl.errors import UserError
+from automl.predictions import add_class_columns
 from automl.specs import DataSource, Fold
 from automl_plugins.tabular.columns import infer_columns, to_features
 from automl_plugins.tabular.target import analyse_target
@@ -130,11 +131,7 @@ def format_predictions(raw: np.ndarray, batch: Batch, schema: Mapping[str, Any])
     if schema["kind"] == "regression":
         out["prediction"] = np.asarray(raw, dtype=float)
         return out
-    classes = schema["classes"]
-    out["prediction"] = [classes[i] for i in np.argmax(raw, axis=1)]
-    for index, label in enumerate(classes):
-        out[f"proba_{label}"] = raw[:, index]
-    return out
+    return add_class_columns(out, raw, schema["classes"])
 
 
 def sample_data(folder: Path) -> tuple[DataSource, dict[str, Any]]:
