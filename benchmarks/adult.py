@@ -30,6 +30,7 @@ from common import (
     Measured,
     log_tail,
     publish,
+    require_files,
     run_measured,
     usable_cpus,
 )
@@ -50,15 +51,7 @@ def timeout_for(budget: float) -> float:
 
 
 def check_data(folder: Path) -> tuple[Path, Path]:
-    """The train and test CSVs, or one clear line saying what is missing and where to get it."""
-    train, test = folder / "train.csv", folder / "test.csv"
-    missing = [p for p in (train, test) if not p.is_file()]
-    if missing:
-        raise BenchmarkError(
-            f"adult data not found: {', '.join(str(p.resolve()) for p in missing)} missing. Pass the folder holding "
-            f"train.csv and test.csv (adult.py --data DIR, or run.py --data-root PARENT); the default is "
-            f"{DEFAULT_DATA.resolve()}. The data is never copied into the repository."
-        )
+    train, test = require_files(folder, ["train.csv", "test.csv"], "adult", "adult.py", DEFAULT_DATA)
     return train, test
 
 

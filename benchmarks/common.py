@@ -35,6 +35,19 @@ class BenchmarkError(Exception):
     """A problem the person running the benchmark must fix (missing data, too few cores): one line, no traceback."""
 
 
+def require_files(folder: Path, names: Sequence[str], dataset: str, script: str, default: Path) -> list[Path]:
+    """The data files, or one clear line saying which are missing and how to point at them."""
+    paths = [folder / name for name in names]
+    missing = [p for p in paths if not p.is_file()]
+    if missing:
+        raise BenchmarkError(
+            f"{dataset} data not found: {', '.join(str(p.resolve()) for p in missing)} missing. Pass the folder "
+            f"holding {', '.join(names)} ({script} --data DIR, or run.py --data-root PARENT); the default is "
+            f"{default.resolve()}. The data is never copied into the repository."
+        )
+    return paths
+
+
 @dataclass(frozen=True)
 class Measured:
     """What one child process cost: exit code, wall seconds and peak resident memory."""

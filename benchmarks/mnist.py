@@ -37,6 +37,7 @@ from common import (
     Measured,
     log_tail,
     publish,
+    require_files,
     run_measured,
     usable_cpus,
 )
@@ -53,14 +54,7 @@ REFERENCES = {"seed_cnn": "seed CNN (5 epochs)", "logistic": "logistic regressio
 
 
 def check_data(folder: Path) -> tuple[Path, Path]:
-    images, labels = folder / IMAGES, folder / LABELS
-    missing = [p for p in (images, labels) if not p.is_file()]
-    if missing:
-        raise BenchmarkError(
-            f"MNIST data not found: {', '.join(str(p.resolve()) for p in missing)} missing. Pass the folder holding "
-            f"{IMAGES} and {LABELS} (mnist.py --data DIR, or run.py --data-root PARENT with a mnist/ folder); "
-            f"the default is {DEFAULT_DATA.resolve()}. The data is never copied into the repository."
-        )
+    images, labels = require_files(folder, [IMAGES, LABELS], "MNIST", "mnist.py", DEFAULT_DATA)
     return images, labels
 
 
