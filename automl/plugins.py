@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 BUILTIN_PLUGINS: dict[str, str] = {
     "tabular": "automl_plugins.tabular",
     "image": "automl_plugins.image",
+    "text": "automl_plugins.text",
 }
 DISABLE_ENV = "AUTOML_DISABLE_PLUGINS"
 

@@ -21,6 +21,7 @@ from automl.specs import DataSource
 MISSING_MARKERS = ["", "?", "NA", "N/A", "n/a", "NaN", "nan", "null", "NULL", "None", "-"]
 _ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")
 _SNIFF_BYTES = 64 * 1024
+_DELIMITERS = ",;\t|"
 _PARQUET_MAGIC = b"PAR1"
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32"),
@@ -155,10 +156,13 @@ def _sniff_delimiter(text: str, path: Path) -> str:
     sample = "\n".join(lines[:50]) if len(lines) > 1 else text
     if path.suffix.lower() == ".tsv":
         return "\t"
+    header_fields = {d: len(next(csv.reader([lines[0]], delimiter=d), [])) for d in _DELIMITERS} if lines else {}
+    if header_fields and max(header_fields.values()) == 1:
+        return ","  # a one-column file: commas inside its (quoted) texts are not delimiters
     try:
-        return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
+        return csv.Sniffer().sniff(sample, delimiters=_DELIMITERS).delimiter
     except csv.Error:
-        counts = {d: sample.count(d) for d in ",;\t|"}
+        counts = {d: sample.count(d) for d in _DELIMITERS}
         best = max(counts, key=counts.__getitem__)
         return best if counts[best] else ","
 

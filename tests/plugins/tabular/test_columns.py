@@ -397,3 +397,11 @@ def test_analyse_target_regression_values():
 def test_analyse_target_errors(frame, message):
     with pytest.raises(UserError, match=message):
         analyse_target(frame, "y", "test data")
+
+
+def test_one_column_csv_of_prose_keeps_its_commas(tmp_path):
+    path = tmp_path / "texts.csv"
+    pd.DataFrame({"text": ["hello, world, again", "no comma here", "a; b | c, d"] * 5}).to_csv(path, index=False)
+    frame = read_table(path)
+    assert list(frame.columns) == ["text"]
+    assert frame["text"].iloc[0] == "hello, world, again"

@@ -1,0 +1,31 @@
+"""The text classification plugin: only hook implementations live here.
+
+It needs only the core install (scikit-learn, LightGBM): TF-IDF word and
+character n-grams with linear models, and LSA features with LightGBM.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from automl import MetricSpec, ModelSpec, TaskSpec, hookimpl
+from automl_plugins.text.metrics import METRICS
+from automl_plugins.text.models import MODELS
+from automl_plugins.text.task import TEXT
+
+
+@hookimpl
+def automl_register_tasks(register: Callable[[TaskSpec], None]) -> None:
+    register(TEXT)
+
+
+@hookimpl
+def automl_register_models(register: Callable[[ModelSpec], None]) -> None:
+    for spec in MODELS:
+        register(spec)
+
+
+@hookimpl
+def automl_register_metrics(register: Callable[[MetricSpec], None]) -> None:
+    for spec in METRICS:
+        register(spec)

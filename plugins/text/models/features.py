@@ -1,0 +1,76 @@
+"""TF-IDF features of word n-grams and character n-grams, and their shared search space.
+
+Character n-grams need no tokenizer, so Chinese or Japanese text (no spaces
+between words) is learnt from as well as English.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.pipeline import FeatureUnion
+
+from automl import SearchContext
+
+CHAR_RANGES = {"none": None, "1-3": (1, 3), "2-4": (2, 4), "2-5": (2, 5), "1-5": (1, 5), "3-6": (3, 6)}
+MAX_FEATURES = [20_000, 100_000, 300_000]
+
+
+_SEPARATOR = "\x00"  # never inside a term: to_texts removes NUL characters
+
+
+class CompactTfidfVectorizer(TfidfVectorizer):
+    """``TfidfVectorizer`` whose vocabulary is saved as one string, not a dict of NumPy integers.
+
+    skops writes every dict entry as a JSON object, which made a 40,000-term
+    model 96 MB and a minute to save; one joined string takes a megabyte.
+    """
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(super().__getstate__())
+        vocabulary = state.pop("vocabulary_", None)
+        if vocabulary is not None:
+            terms = sorted(vocabulary, key=vocabulary.__getitem__)
+            state["vocabulary_terms_"] = _SEPARATOR.join(terms)
+            state["vocabulary_size_"] = len(terms)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state = dict(state)
+        joined, size = state.pop("vocabulary_terms_", None), state.pop("vocabulary_size_", None)
+        if joined is not None:
+            terms = joined.split(_SEPARATOR) if size else []
+            state["vocabulary_"] = {term: index for index, term in enumerate(terms)}
+        super().__setstate__(state)
+
+
+def feature_space(trial: Any, ctx: SearchContext) -> dict[str, Any]:
+    """The TF-IDF choices every text model searches: n-gram ranges, vocabulary size, tf scaling."""
+    return {
+        "word_ngrams": trial.suggest_int("word_ngrams", 1, 3),
+        "char_ngrams": trial.suggest_categorical("char_ngrams", list(CHAR_RANGES)),
+        "char_analyzer": trial.suggest_categorical("char_analyzer", ["char_wb", "char"]),
+        "min_df": trial.suggest_int("min_df", 1, 5),
+        "sublinear_tf": trial.suggest_categorical("sublinear_tf", [True, False]),
+        "max_features": trial.suggest_categorical("max_features", MAX_FEATURES),
+    }
+
+
+def class_weight_choices(ctx: SearchContext) -> list[Any]:
+    """Balanced class weights are searched only when the classes are imbalanced."""
+    return [None, "balanced"] if ctx.info.get("imbalance", 1.0) >= 1.5 else [None]
+
+
+def tfidf_features(params: dict[str, Any]) -> FeatureUnion:
+    """Word (1..n)-grams and, unless ``char_ngrams`` is "none", character n-grams, each TF-IDF weighted."""
+    common = {"min_df": int(params["min_df"]), "sublinear_tf": bool(params["sublinear_tf"]),
+              "max_features": int(params["max_features"]), "dtype": np.float32, "lowercase": True}
+    parts = [("word", CompactTfidfVectorizer(analyzer="word", ngram_range=(1, int(params["word_ngrams"])),
+                                      token_pattern=r"(?u)\b\w+\b", **common))]
+    char_range = CHAR_RANGES[params["char_ngrams"]]
+    if char_range is not None:
+        chars = CompactTfidfVectorizer(analyzer=params["char_analyzer"], ngram_range=char_range, **common)
+        parts.append(("char", chars))
+    return FeatureUnion(parts)

@@ -1,0 +1,178 @@
+"""The text task: a table with one free-text column and a label column in, a text classifier out."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import StratifiedKFold, train_test_split
+
+from automl import Batch, Dataset, TaskSpec
+from automl.data import read_table, source_name
+from automl.errors import UserError
+from automl.specs import DataSource, Fold
+from automl_plugins.tabular.target import analyse_target, columns_listing
+from automl_plugins.text.columns import (
+    could_be_text,
+    looks_like_free_text,
+    pick_id_column,
+    pick_text_column,
+    text_candidates,
+    to_texts,
+)
+
+NAME = "text"
+SMALL_DATA_ROWS = 2000
+CV_FOLDS = 5
+HOLDOUT_SHARE = 0.2
+RARE_POSITIVE_SHARE = 0.3
+DETECTED = 0.8
+_TABLE_SUFFIXES = {".csv", ".tsv", ".txt", ".parquet", ".pq"}
+
+
+def detect(source: DataSource, options: Mapping[str, Any]) -> float:
+    """0.8 when a column of free text carries the data (above the tabular task's 0.5), else 0."""
+    if not isinstance(source, pd.DataFrame):
+        path = Path(source)
+        if not path.is_file() or path.suffix.lower() not in _TABLE_SUFFIXES:
+            return 0.0
+    try:
+        frame = read_table(source)
+    except UserError:
+        return 0.0
+    target = options.get("target")
+    named = options.get("text_column")
+    if named:
+        return DETECTED if named in frame.columns else 0.0
+    candidates = text_candidates(frame, exclude=(target,) if target else ())
+    return DETECTED if any(looks_like_free_text(s) for s in candidates.values()) else 0.0
+
+
+def _text_column(frame: pd.DataFrame, options: Mapping[str, Any], target: str, where: str) -> str:
+    named = options.get("text_column")
+    if named:
+        if named not in frame.columns:
+            raise UserError(f"text column '{named}' not found in {where}; columns are: {columns_listing(frame)}")
+        if named == target:
+            raise UserError(f"the text column and the target are both '{named}'; choose two different columns")
+        return str(named)
+    candidates = text_candidates(frame, exclude=(target,))
+    chosen = pick_text_column({c: s for c, s in candidates.items() if could_be_text(s)})
+    if chosen is None:
+        raise UserError(
+            f"no text column in {where} besides the target '{target}': the text task needs a column of free "
+            f"text (columns: {columns_listing(frame)}); name one with the text_column option, or use "
+            "--task tabular for numbers and categories"
+        )
+    return chosen
+
+
+def load(source: DataSource, options: Mapping[str, Any]) -> Dataset:
+    where = source_name(source)
+    frame = read_table(source)
+    name = options.get("target")
+    if name and str(name).strip() in frame.columns:
+        labels = frame[str(name).strip()].dropna()
+        kind = "binary" if labels.nunique() == 2 else "multiclass"
+    else:
+        kind = "multiclass"  # analyse_target reports the missing or unknown target
+    target = analyse_target(frame, name, where, kind)
+    frame = frame.loc[target.keep].reset_index(drop=True)
+    text_column = _text_column(frame, options, target.name, where)
+    texts = to_texts(frame[text_column])
+    if not any(t.strip() for t in texts):
+        raise UserError(f"every text in column '{text_column}' of {where} is empty; there is nothing to learn from")
+    id_column = pick_id_column(frame, skip=(target.name, text_column))
+    notes = []
+    if (~target.keep).any():
+        notes.append(f"ignored {int((~target.keep).sum())} rows whose target '{target.name}' is missing")
+    empty = int(sum(1 for t in texts if not t.strip()))
+    if empty:
+        notes.append(f"{empty} empty texts in '{text_column}' were kept as empty strings")
+    schema = {
+        "target": target.name,
+        "kind": target.kind,
+        "classes": target.classes,
+        "text_column": text_column,
+        "id_column": id_column,
+    }
+    counts = np.bincount(target.y, minlength=len(target.classes or []))
+    info = {
+        "n_rows": len(texts),
+        "text_column": text_column,
+        "mean_chars": float(np.mean([len(t) for t in texts])),
+        "class_counts": counts.tolist(),
+        "imbalance": float(counts.max() / max(counts.min(), 1)),
+    }
+    return Dataset(task=NAME, kind=target.kind, X=texts, y=target.y, schema=schema, classes=target.classes,
+                   ids=frame[id_column] if id_column else None, notes=notes, info=info)
+
+
+def split(dataset: Dataset, seed: int) -> list[Fold]:
+    """Stratified 5-fold cross-validation up to 2,000 rows, a stratified 20% holdout above."""
+    y = np.asarray(dataset.y)
+    positions = np.arange(len(y))
+    if len(y) <= SMALL_DATA_ROWS:
+        n_splits = max(2, min(CV_FOLDS, int(np.bincount(y).min())))
+        splitter = StratifiedKFold(n_splits, shuffle=True, random_state=seed)
+        return list(splitter.split(positions, y))
+    train, valid = train_test_split(positions, test_size=HOLDOUT_SHARE, random_state=seed, stratify=y)
+    return [(np.sort(train), np.sort(valid))]
+
+
+def default_metric(dataset: Dataset) -> str:
+    """F1 on the positive (second sorted) class when it is rarer than 30%, else accuracy; macro F1 for many."""
+    if dataset.kind == "multiclass":
+        return "f1_macro"
+    positive_share = float(np.mean(np.asarray(dataset.y) == 1))
+    return "f1" if positive_share < RARE_POSITIVE_SHARE else "accuracy"
+
+
+def prepare(source: DataSource, schema: Mapping[str, Any]) -> Batch:
+    where = source_name(source)
+    frame = read_table(source)
+    column = schema["text_column"]
+    if column not in frame.columns:
+        raise UserError(
+            f"text column '{column}' is missing from {where}; the model needs it (columns: {columns_listing(frame)})"
+        )
+    id_column = schema.get("id_column")
+    ids = frame[id_column] if id_column and id_column in frame.columns else None
+    return Batch(X=to_texts(frame[column]), ids=ids)
+
+
+def format_predictions(raw: np.ndarray, batch: Batch, schema: Mapping[str, Any]) -> pd.DataFrame:
+    out = pd.DataFrame()
+    if batch.ids is not None:
+        out[batch.ids.name] = batch.ids.to_numpy()
+    classes = schema["classes"]
+    raw = np.asarray(raw, dtype=float)
+    out["prediction"] = [classes[i] for i in np.argmax(raw, axis=1)]
+    for index, label in enumerate(classes):
+        out[f"proba_{label}"] = raw[:, index]
+    return out
+
+
+def sample_data(folder: Path) -> tuple[DataSource, dict[str, Any]]:
+    """Generated support tickets (four teams), for the conformance kit and the demo."""
+    from automl_plugins.text.sample import tickets_frame
+
+    path = Path(folder) / "tickets.csv"
+    tickets_frame(300, seed=0).to_csv(path, index=False)
+    return path, {"target": "team"}
+
+
+TEXT = TaskSpec(
+    name=NAME,
+    detect=detect,
+    load=load,
+    split=split,
+    default_metric=default_metric,
+    prepare=prepare,
+    format_predictions=format_predictions,
+    sample_data=sample_data,
+    description="a table with a free-text column and a label: text classification (TF-IDF models)",
+)
