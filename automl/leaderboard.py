@@ -16,7 +16,7 @@ import pandas as pd
 from optuna.trial import TrialState
 
 from automl.runs import STUDY_NAME, RunDir
-from automl.search.finalize import ENSEMBLE_ATTR, FINAL_ATTR
+from automl.search.finalize import ENSEMBLE_ATTR, FINAL_ATTR, TIE_BREAK_METRIC
 from automl.search.objective import FAIL_REASON
 from automl.search.space import MODEL_PARAM, model_params
 
@@ -76,7 +76,8 @@ def rows(study: optuna.Study, metric: str) -> list[dict[str, Any]]:
                 "selected": bool(final.get("ensemble", False)),
             }
         )
-    scored.sort(key=lambda r: r["score"], reverse=maximize)
+    sign = -1.0 if maximize else 1.0
+    scored.sort(key=lambda r: (sign * r["score"], float(r["metrics"].get(TIE_BREAK_METRIC, 0.0))))
     others.sort(key=lambda r: r["trial"])
     ordered = scored + others
     for rank, row in enumerate(ordered, start=1):

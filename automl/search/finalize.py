@@ -25,6 +25,7 @@ from automl.search.space import MODEL_PARAM, model_params
 ENSEMBLE_ATTR = "ensemble"
 FINAL_ATTR = "final"
 ENSEMBLE_CANDIDATES = 12
+TIE_BREAK_METRIC = "log_loss"
 
 
 @dataclass(frozen=True)
@@ -41,8 +42,17 @@ def ranked_trials(study: optuna.Study) -> list[FrozenTrial]:
         for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
         if artifacts.PREDICTIONS_ATTR in t.user_attrs and t.value is not None
     ]
-    reverse = study.direction == optuna.study.StudyDirection.MAXIMIZE
-    return sorted(trials, key=lambda t: t.value, reverse=reverse)
+    sign = -1.0 if study.direction == optuna.study.StudyDirection.MAXIMIZE else 1.0
+    return sorted(trials, key=lambda t: (sign * t.value, tie_breaker(t)))
+
+
+def tie_breaker(trial: FrozenTrial) -> float:
+    """Among trials with equal scores, prefer the better-calibrated one (lower log-loss).
+
+    Label metrics (accuracy, F1) on a small validation set tie often; the
+    log-loss of the same predictions still tells the models apart.
+    """
+    return float(trial.user_attrs.get("metrics", {}).get(TIE_BREAK_METRIC, 0.0))
 
 
 def choose_final(setup: SearchSetup, study: optuna.Study) -> Selection:

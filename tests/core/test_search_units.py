@@ -113,3 +113,17 @@ def test_refit_parameters_average_the_rounds_found_per_fold():
 def test_storage_password_never_reaches_the_manifest():
     assert redact_url("postgresql://bob:s3cr3t@db:5432/automl") == "postgresql://bob@db:5432/automl"
     assert redact_url("sqlite:///x.db") == "sqlite:///x.db"
+
+
+def test_equal_scores_are_ranked_by_log_loss():
+    from automl.search.artifacts import PREDICTIONS_ATTR
+    from automl.search.finalize import ranked_trials
+
+    study = optuna.create_study(direction="maximize")
+    for number, loss in enumerate((0.30, 0.10, 0.20)):
+        study.add_trial(optuna.trial.create_trial(
+            value=0.9, user_attrs={"metrics": {"log_loss": loss}, PREDICTIONS_ATTR: {"id": str(number)}}
+        ))
+    study.add_trial(optuna.trial.create_trial(value=0.8, user_attrs={"metrics": {"log_loss": 0.01},
+                                                                      PREDICTIONS_ATTR: {"id": "3"}}))
+    assert [t.number for t in ranked_trials(study)] == [1, 2, 0, 3]
