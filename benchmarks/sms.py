@@ -33,6 +33,7 @@ from common import (
     Measured,
     log_tail,
     publish,
+    require_files,
     run_measured,
     usable_cpus,
 )
@@ -50,12 +51,7 @@ REFERENCE = "TF-IDF word 1–2 grams + LogisticRegression(C=10)"
 
 
 def check_data(folder: Path) -> Path:
-    path = folder / FILE
-    if not path.is_file():
-        raise BenchmarkError(
-            f"SMS spam data not found: {path.resolve()} is missing. Pass the folder holding {FILE} (sms.py --data DIR, "
-            f"or run.py --data-root PARENT); the default is {DEFAULT_DATA.resolve()}."
-        )
+    (path,) = require_files(folder, [FILE], "SMS spam", "sms.py", DEFAULT_DATA)
     return path
 
 

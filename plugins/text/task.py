@@ -13,6 +13,7 @@ from sklearn.model_selection import StratifiedKFold, train_test_split
 from automl import Batch, Dataset, TaskSpec
 from automl.data import read_table, source_name
 from automl.errors import UserError
+from automl.predictions import add_class_columns
 from automl.specs import DataSource, Fold
 from automl_plugins.tabular.target import analyse_target, columns_listing
 from automl_plugins.text.columns import (
@@ -148,12 +149,7 @@ def format_predictions(raw: np.ndarray, batch: Batch, schema: Mapping[str, Any])
     out = pd.DataFrame()
     if batch.ids is not None:
         out[batch.ids.name] = batch.ids.to_numpy()
-    classes = schema["classes"]
-    raw = np.asarray(raw, dtype=float)
-    out["prediction"] = [classes[i] for i in np.argmax(raw, axis=1)]
-    for index, label in enumerate(classes):
-        out[f"proba_{label}"] = raw[:, index]
-    return out
+    return add_class_columns(out, raw, schema["classes"])
 
 
 def sample_data(folder: Path) -> tuple[DataSource, dict[str, Any]]:
