@@ -28,7 +28,8 @@ from common import (
     RESULTS_DIR,
     BenchmarkError,
     Measured,
-    log_tail,
+    automl_executable,
+    failure_note,
     publish,
     require_files,
     run_measured,
@@ -61,14 +62,6 @@ def test_labels(test: Path) -> pd.Series:
     return (income == POSITIVE).astype(int)
 
 
-def automl_executable() -> Path:
-    """The ``automl`` script of the interpreter running the benchmark, so both use the same venv."""
-    for candidate in (Path(sys.executable).parent / "automl", REPO_ROOT / ".venv" / "bin" / "automl"):
-        if candidate.is_file():
-            return candidate
-    raise BenchmarkError("no automl executable found; build the venv with 'make test' and use .venv/bin/python")
-
-
 def row(system: str, measured: Measured | None, auc: float | None, status: str, note: str = "",
         **extra: Any) -> dict[str, Any]:
     return {
@@ -83,8 +76,7 @@ def row(system: str, measured: Measured | None, auc: float | None, status: str, 
 
 
 def failure(system: str, measured: Measured, log: Path) -> dict[str, Any]:
-    reason = "timed out" if measured.timed_out else f"exit code {measured.returncode}"
-    return row(system, measured, None, "failed", f"{reason}: {log_tail(log)} (log: {log})")
+    return row(system, measured, None, "failed", failure_note(measured, log))
 
 
 def run_ours(train: Path, test: Path, y_test: pd.Series, budget: float, cpus: list[int]) -> dict[str, Any]:

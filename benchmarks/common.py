@@ -264,3 +264,17 @@ def publish(name: str, title: str, rows: Sequence[dict[str, Any]], notes: Sequen
     if docs:
         doc = write_section(name, render_section(title, rows, info, command, notes, smoke))
         print(f"section '{name}' written to {doc}", file=sys.stderr)
+
+
+def automl_executable() -> Path:
+    """The ``automl`` script of the interpreter running the benchmark, so both use the same venv."""
+    for candidate in (Path(sys.executable).parent / "automl", REPO_ROOT / ".venv" / "bin" / "automl"):
+        if candidate.is_file():
+            return candidate
+    raise BenchmarkError("no automl executable found; build the venv with 'make test' and use .venv/bin/python")
+
+
+def failure_note(measured: Measured, log: Path) -> str:
+    """Why a measured process failed, with the end of its log."""
+    reason = "timed out" if measured.timed_out else f"exit code {measured.returncode}"
+    return f"{reason}: {log_tail(log)} (log: {log})"

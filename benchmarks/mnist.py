@@ -35,7 +35,8 @@ from common import (
     RESULTS_DIR,
     BenchmarkError,
     Measured,
-    log_tail,
+    automl_executable,
+    failure_note,
     publish,
     require_files,
     run_measured,
@@ -94,13 +95,6 @@ def write_folders(images: np.ndarray, labels: np.ndarray, train: np.ndarray, tes
     return train_dir, test_dir
 
 
-def automl_executable() -> Path:
-    for candidate in (Path(sys.executable).parent / "automl", REPO_ROOT / ".venv" / "bin" / "automl"):
-        if candidate.is_file():
-            return candidate
-    raise BenchmarkError("no automl executable found; build the venv with 'make test' and use .venv/bin/python")
-
-
 def row(system: str, measured: Measured | None, accuracy: float | None, status: str, note: str = "",
         **extra: Any) -> dict[str, Any]:
     return {"system": system, "status": status, "metric": "accuracy", "accuracy": accuracy,
@@ -109,8 +103,7 @@ def row(system: str, measured: Measured | None, accuracy: float | None, status: 
 
 
 def failure(system: str, measured: Measured, log: Path) -> dict[str, Any]:
-    reason = "timed out" if measured.timed_out else f"exit code {measured.returncode}"
-    return row(system, measured, None, "failed", f"{reason}: {log_tail(log)} (log: {log})")
+    return row(system, measured, None, "failed", failure_note(measured, log))
 
 
 def run_ours(train_dir: Path, test_dir: Path, truth: dict[str, int], budget: float, cpus: list[int]) -> dict:

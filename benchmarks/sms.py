@@ -31,7 +31,8 @@ from common import (
     RESULTS_DIR,
     BenchmarkError,
     Measured,
-    log_tail,
+    automl_executable,
+    failure_note,
     publish,
     require_files,
     run_measured,
@@ -68,13 +69,6 @@ def write_split(path: Path, folder: Path) -> tuple[Path, Path, pd.Series]:
     return train_path, test_path, test[TARGET].reset_index(drop=True)
 
 
-def automl_executable() -> Path:
-    for candidate in (Path(sys.executable).parent / "automl", REPO_ROOT / ".venv" / "bin" / "automl"):
-        if candidate.is_file():
-            return candidate
-    raise BenchmarkError("no automl executable found; build the venv with 'make test' and use .venv/bin/python")
-
-
 def scores(truth: pd.Series, predicted: pd.Series) -> dict[str, float]:
     truth, predicted = truth.astype(str).to_numpy(), predicted.astype(str).to_numpy()
     return {"f1": float(f1_score(truth, predicted, pos_label=POSITIVE)),
@@ -90,8 +84,7 @@ def row(system: str, measured: Measured | None, scored: dict[str, float] | None,
 
 
 def failure(system: str, measured: Measured, log: Path) -> dict[str, Any]:
-    reason = "timed out" if measured.timed_out else f"exit code {measured.returncode}"
-    return row(system, measured, None, "failed", f"{reason}: {log_tail(log)} (log: {log})")
+    return row(system, measured, None, "failed", failure_note(measured, log))
 
 
 def run_ours(train: Path, test: Path, truth: pd.Series, budget: float, cpus: list[int]) -> dict[str, Any]:

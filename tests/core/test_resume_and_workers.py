@@ -42,13 +42,18 @@ def churn_csv(tmp_path: Path) -> Path:
     return path
 
 
+def _start_fit(data: Path, run_dir: Path, trials: int) -> subprocess.Popen:
+    """A fit of linear and LightGBM models in the background, for tests that interfere with it."""
+    return subprocess.Popen(
+        [*CLI, "fit", str(data), "--target", "churned", "--trials", str(trials), "--time-budget", "600",
+         "--models", "linear,lightgbm", "--run-dir", str(run_dir), "--quiet"],
+        cwd=data.parent, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+
+
 def test_kill_9_then_resume_keeps_every_completed_trial(tmp_path, churn_csv):
     run_dir = tmp_path / "run"
-    fit = subprocess.Popen(
-        [*CLI, "fit", str(churn_csv), "--target", "churned", "--trials", "12", "--time-budget", "600",
-         "--models", "linear,lightgbm", "--run-dir", str(run_dir), "--quiet"],
-        cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )
+    fit = _start_fit(churn_csv, run_dir, trials=12)
     deadline = time.time() + 120
     while len(_completed(run_dir)) < 4 and time.time() < deadline and fit.poll() is None:
         time.sleep(0.2)
@@ -110,11 +115,7 @@ def test_help_imports_no_heavy_library():
 
 def test_a_joining_worker_respects_the_trial_budget(tmp_path, churn_csv):
     run_dir = tmp_path / "run"
-    fit = subprocess.Popen(
-        [*CLI, "fit", str(churn_csv), "--target", "churned", "--trials", "14", "--time-budget", "600",
-         "--models", "linear,lightgbm", "--run-dir", str(run_dir), "--quiet"],
-        cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )
+    fit = _start_fit(churn_csv, run_dir, trials=14)
     deadline = time.time() + 60
     while not _completed(run_dir) and time.time() < deadline:
         time.sleep(0.1)
