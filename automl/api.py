@@ -108,11 +108,13 @@ class Run:
         return json.loads((self.dir.best / "schema.json").read_text())
 
     def _load_members(self) -> list[tuple[Any, float]]:
+        from automl.search.members import load_member
+
         if self._members is None:
             description = self.model_description()
             task = description["task"]
             self._members = [
-                (self.catalog.model(task, m["model"]).load(self.dir.best / m["path"]), float(m["weight"]))
+                (load_member(self.catalog.model(task, m["model"]), self.dir.best / m["path"], m), float(m["weight"]))
                 for m in description["members"]
             ]
         return self._members

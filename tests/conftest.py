@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ import pytest
 from automl_plugins.tabular.demo import churn_frame
 
 CLI_TIMEOUT = 120
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # no test may download model weights
 
 
 @dataclass

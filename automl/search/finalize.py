@@ -18,6 +18,7 @@ from optuna.trial import FrozenTrial, TrialState
 from automl.errors import UserError
 from automl.search import artifacts
 from automl.search.ensemble import blend, select
+from automl.search.members import save_folds
 from automl.search.objective import score_all
 from automl.search.setup import SearchSetup
 from automl.search.space import MODEL_PARAM, model_params
@@ -98,6 +99,8 @@ def refit_and_save(setup: SearchSetup, study: optuna.Study, selection: Selection
                    deadline: float | None = None) -> Path:
     """Refit the members on all the data, heaviest weight first, and write ``best/`` atomically.
 
+    A member whose refit would not end before the deadline keeps its trial's
+    fold models instead (already fitted and validated), so the budget holds.
     When the time budget ends during an ensemble's refit, the members refit so
     far form the final model (weights renormalised), so the budget holds.
     """
@@ -115,11 +118,18 @@ def refit_and_save(setup: SearchSetup, study: optuna.Study, selection: Selection
         key = trial.params[MODEL_PARAM]
         spec = setup.models[key]
         params = trial.user_attrs.get("refit_params") or model_params(key, trial.params)
-        estimator = spec.build(dict(params), setup.context()).fit(X, y)
         folder = staging / f"member_{index}"
         folder.mkdir()
-        spec.save(estimator, folder)
-        members.append({"trial": number, "model": key, "weight": weight, "params": params, "path": folder.name})
+        member = {"trial": number, "model": key, "weight": weight, "params": params, "path": folder.name}
+        if deadline is not None and time.time() + refit_seconds(setup, trial) > deadline \
+                and artifacts.MODELS_ATTR in trial.user_attrs:
+            fold_models = artifacts.load_models(setup.run.artifact_store(), trial)
+            member["folds"] = save_folds(spec, fold_models, folder)
+            member["refit"] = False
+        else:
+            spec.save(spec.build(dict(params), setup.context()).fit(X, y), folder)
+            member["refit"] = True
+        members.append(member)
     total = sum(m["weight"] for m in members)
     for member in members:
         member["weight"] = member["weight"] / total
@@ -148,6 +158,12 @@ def refit_and_save(setup: SearchSetup, study: optuna.Study, selection: Selection
         {"trials": list(selection.weights), "ensemble": selection.is_ensemble, "score": selection.score},
     )
     return setup.run.best
+
+
+def refit_seconds(setup: SearchSetup, trial: FrozenTrial) -> float:
+    """The trial's fit time scaled from its training rows (all folds) to the whole data set."""
+    train_rows = sum(len(train) for train, _ in setup.folds)
+    return float(trial.user_attrs.get("fit_seconds", 0.0)) * setup.dataset.n_rows / max(train_rows, 1)
 
 
 def _json_default(value: Any) -> Any:

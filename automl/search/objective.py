@@ -82,12 +82,16 @@ class Objective:
         X, y = setup.dataset.X, np.asarray(setup.dataset.y)
         fold_models, fold_predictions, refit_params = [], [], []
         fit_seconds = predict_seconds = 0.0
+        train_rows, throughputs = 0, []
         for fold_number, (train, valid) in enumerate(setup.folds):
             ctx.reporter = _reporter(trial) if fold_number == 0 else None
             started = time.perf_counter()
             estimator = spec.build(params, ctx)
             estimator.fit(take(X, train), y[train], take(X, valid), y[valid])
             fit_seconds += time.perf_counter() - started
+            train_rows += len(train)
+            if getattr(estimator, "examples_per_second", None):  # examples processed, e.g. over several epochs
+                throughputs.append(float(estimator.examples_per_second))
             started = time.perf_counter()
             fold_predictions.append(np.asarray(estimator.predict(take(X, valid))))
             predict_seconds += time.perf_counter() - started
@@ -104,6 +108,8 @@ class Objective:
         trial.set_user_attr("fit_seconds", round(fit_seconds, 3))
         trial.set_user_attr("predict_ms_per_1k", round(1e6 * predict_seconds / max(len(predictions), 1), 3))
         trial.set_user_attr("size_bytes", size)
+        throughput = np.mean(throughputs) if throughputs else train_rows / max(fit_seconds, 1e-9)
+        trial.set_user_attr("train_rows_per_second", round(float(throughput), 1))
         trial.set_user_attr("refit_params", merge_refit_params(refit_params))
         return score
 

@@ -1,0 +1,7 @@
+"""The fine-tuning model: a pretrained Transformer with a sequence-classification head."""
+
+from automl_plugins.finetune.models.spec import TRANSFORMER
+
+MODELS = (TRANSFORMER,)
+
+__all__ = ["MODELS", "TRANSFORMER"]

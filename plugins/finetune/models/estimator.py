@@ -1,0 +1,135 @@
+"""A fine-tuned Transformer behind the automl Estimator protocol, saved the Hugging Face way.
+
+``best/<member>/transformer/`` is a ``save_pretrained`` folder (safetensors
+weights, config and tokenizer) that transformers loads directly, and
+``finetune.json`` records the search parameters and what training did.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from automl.errors import UserError
+from automl.specs import SearchContext
+from automl_plugins.finetune import backbones
+from automl_plugins.finetune.models.batching import batches, encode, sorted_order
+
+MODEL_FOLDER = "transformer"
+META_FILE = "finetune.json"
+FORMAT_VERSION = 1
+PREDICT_BATCH = 64
+
+
+class FineTunedClassifier:
+    def __init__(self, params: dict[str, Any], ctx: SearchContext | None) -> None:
+        self.params = dict(params)
+        self.ctx = ctx
+        self.model: Any = None
+        self.tokenizer: Any = None
+        self.max_length = int(params.get("max_length", 128))
+        self.history: dict[str, Any] = {}
+        self.examples_per_second: float | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "ctx": None}  # the context holds the live trial
+
+    def _threads(self) -> None:
+        import torch
+
+        if self.ctx is not None:
+            torch.set_num_threads(max(1, self.ctx.n_threads))
+
+    def fit(self, X: Any, y: np.ndarray, X_valid: Any = None, y_valid: Any = None) -> FineTunedClassifier:
+        import torch
+
+        from automl_plugins.finetune.models.training import freeze_lower_layers, train
+
+        ctx = self.ctx
+        assert ctx is not None, "build the model with a SearchContext to fit it"
+        self._threads()
+        torch.manual_seed(ctx.seed)
+        labels = [str(c) for c in (ctx.classes or [])]
+        self.params.setdefault("backbone", ctx.info["backbones"][0])
+        self.model, self.tokenizer = backbones.load(self.params["backbone"], len(labels), labels)
+        positions = int(ctx.info.get("max_positions", {}).get(self.params["backbone"], 512))
+        self.max_length = min(int(self.params["max_length"]), positions)
+        trainable = freeze_lower_layers(self.model, self.params["train_layers"])
+        ids = encode(self.tokenizer, list(X), self.max_length)
+        evaluate = None
+        if X_valid is not None and y_valid is not None:
+            valid_ids, y_true = encode(self.tokenizer, list(X_valid), self.max_length), np.asarray(y_valid)
+
+            def evaluate() -> tuple[float, float]:
+                proba = self._predict_ids(valid_ids)
+                return float(ctx.metric.fn(y_true, proba)), _log_loss(y_true, proba)
+
+        started = time.perf_counter()
+        outcome = train(self.model, ids, np.asarray(y), self.tokenizer.pad_token_id, self.params, ctx, evaluate)
+        self.examples_per_second = round(outcome.examples_per_second, 1)
+        self.history = {"best_epoch": round(outcome.best_epoch, 3), "epochs_run": round(outcome.epochs_run, 3),
+                        "steps": outcome.steps, "stop_reason": outcome.stop_reason,
+                        "train_examples_per_second": self.examples_per_second,
+                        "trainable_parameters": trainable, "seconds": round(time.perf_counter() - started, 3)}
+        self.ctx = None
+        gc.collect()
+        return self
+
+    def _predict_ids(self, ids: list[list[int]]) -> np.ndarray:
+        import torch
+
+        proba = np.zeros((len(ids), int(self.model.config.num_labels)))
+        with torch.inference_mode():
+            for rows, inputs in batches(ids, sorted_order(np.array([len(t) for t in ids]), PREDICT_BATCH),
+                                        self.tokenizer.pad_token_id):
+                proba[rows] = torch.softmax(self.model(**inputs).logits.double(), dim=1).numpy()
+        return proba
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Class probabilities, one row per text."""
+        assert self.model is not None, "fit the model first"
+        self._threads()
+        self.model.eval()
+        return self._predict_ids(encode(self.tokenizer, list(X), self.max_length))
+
+    def refit_params(self) -> dict[str, Any]:
+        """Refit for as many epochs as early stopping kept (rounded up), on all the data."""
+        best = float(self.history.get("best_epoch", self.params["epochs"]))
+        return {**self.params, "epochs": max(1, math.ceil(best - 1e-9))}
+
+
+def _log_loss(y: np.ndarray, proba: np.ndarray) -> float:
+    picked = np.clip(proba[np.arange(len(y)), y.astype(int)], 1e-15, 1.0)
+    return float(-np.mean(np.log(picked)))
+
+
+def save_model(model: FineTunedClassifier, folder: Path) -> None:
+    assert model.model is not None, "fit the model first"
+    target = folder / MODEL_FOLDER
+    model.model.save_pretrained(target, safe_serialization=True)
+    model.tokenizer.save_pretrained(target)
+    meta = {"format": FORMAT_VERSION, "params": model.params, "max_length": model.max_length,
+            "history": model.history}
+    (folder / META_FILE).write_text(json.dumps(meta, indent=2) + "\n")
+
+
+def load_model(folder: Path) -> FineTunedClassifier:
+    meta_path, target = folder / META_FILE, folder / MODEL_FOLDER
+    if not meta_path.is_file() or not (target / "config.json").is_file():
+        raise UserError(f"model files are missing from {folder}; the run's best/ folder is incomplete")
+    meta = json.loads(meta_path.read_text())
+    if meta.get("format") != FORMAT_VERSION:
+        raise UserError(f"{meta_path} has format {meta.get('format')}; this automl reads format {FORMAT_VERSION}")
+    hf = backbones.transformers()
+    model = FineTunedClassifier(meta["params"], None)
+    model.max_length, model.history = int(meta["max_length"]), meta.get("history", {})
+    model.model = hf.AutoModelForSequenceClassification.from_pretrained(target, local_files_only=True)
+    model.tokenizer = hf.AutoTokenizer.from_pretrained(target, local_files_only=True)
+    model.model.eval()
+    return model
