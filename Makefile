@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-EXTRAS ?= dev,image
+EXTRAS ?= dev,image,text,finetune
 
 .PHONY: demo test lint bench clean
 

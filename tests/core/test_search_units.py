@@ -127,3 +127,22 @@ def test_equal_scores_are_ranked_by_log_loss():
     study.add_trial(optuna.trial.create_trial(value=0.8, user_attrs={"metrics": {"log_loss": 0.01},
                                                                       PREDICTIONS_ATTR: {"id": "3"}}))
     assert [t.number for t in ranked_trials(study)] == [1, 2, 0, 3]
+
+
+def test_ensemble_candidates_add_the_best_of_every_family_to_the_top_trials():
+    from optuna.distributions import CategoricalDistribution
+    from optuna.trial import create_trial
+
+    from automl.search.finalize import ENSEMBLE_CANDIDATES, PER_FAMILY_CANDIDATES, ensemble_candidates
+
+    families = ["svm"] * 20 + ["nb"] * 5 + ["net"] * 2
+    distribution = {"model": CategoricalDistribution(["svm", "nb", "net"])}
+    ranked = [create_trial(value=1.0 - i / 100, params={"model": f}, distributions=distribution)
+              for i, f in enumerate(families)]
+    for number, trial in enumerate(ranked):
+        trial.number = number
+    chosen = ensemble_candidates(ranked)
+    assert chosen[:ENSEMBLE_CANDIDATES] == ranked[:ENSEMBLE_CANDIDATES]  # the best overall stay first
+    picked = [t.params["model"] for t in chosen[ENSEMBLE_CANDIDATES:]]
+    assert picked == ["nb"] * PER_FAMILY_CANDIDATES + ["net"] * 2
+    assert len({t.number for t in chosen}) == len(chosen)
