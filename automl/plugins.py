@@ -28,6 +28,7 @@ BUILTIN_PLUGINS: dict[str, str] = {
     "image": "automl_plugins.image",
     "text": "automl_plugins.text",
     "finetune": "automl_plugins.finetune",
+    "recommend": "automl_plugins.recommend",
 }
 DISABLE_ENV = "AUTOML_DISABLE_PLUGINS"
 

@@ -18,6 +18,7 @@ from typing import Any
 
 import adult
 import mnist
+import movielens
 import sms
 import sms_finetune
 from common import DEFAULT_BUDGET, DEFAULT_CORES, REPO_ROOT, BenchmarkError, publish
@@ -28,11 +29,13 @@ BENCHMARKS: dict[str, tuple[str, Runner]] = {
     mnist.NAME: (mnist.TITLE, mnist.run_benchmark),
     sms.NAME: (sms.TITLE, sms.run_benchmark),
     sms_finetune.NAME: (sms_finetune.TITLE, sms_finetune.run_benchmark),
+    movielens.NAME: (movielens.TITLE, movielens.run_benchmark),
 }
 # Benchmarks whose full budget is not DEFAULT_BUDGET, and whose data folder is not named after them.
-BUDGETS: dict[str, float] = {mnist.NAME: mnist.BUDGET, sms.NAME: sms.BUDGET, sms_finetune.NAME: sms_finetune.BUDGET}
+BUDGETS: dict[str, float] = {mnist.NAME: mnist.BUDGET, sms.NAME: sms.BUDGET, sms_finetune.NAME: sms_finetune.BUDGET,
+                             movielens.NAME: movielens.BUDGET}
 DATA_FOLDERS: dict[str, str] = {mnist.NAME: mnist.DEFAULT_DATA.name, sms.NAME: sms.DEFAULT_DATA.name,
-                                sms_finetune.NAME: sms.DEFAULT_DATA.name}
+                                sms_finetune.NAME: sms.DEFAULT_DATA.name, movielens.NAME: movielens.DEFAULT_DATA.name}
 DEFAULT_DATA_ROOT = REPO_ROOT / ".." / "shared" / "data"
 
 

@@ -1,0 +1,30 @@
+"""The baseline: every user gets the most interacted-with items they have not seen yet."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from automl import ModelSpec, SearchContext
+from automl_plugins.recommend.models.base import Interactions, Recommender, Validation, building, loader, save
+
+
+class Popularity(Recommender):
+    key = "popularity"
+
+    def _fit(self, data: Interactions, validation: Validation | None) -> None:
+        return None  # the item counts are all it needs, and the base class keeps them
+
+    def _scores(self, users: np.ndarray) -> np.ndarray:
+        return self._popular_scores(len(users))
+
+
+def search_space(trial: Any, ctx: SearchContext) -> dict[str, Any]:
+    return {}
+
+
+POPULARITY = ModelSpec(
+    key=Popularity.key, task="recommend", search_space=search_space, build=building(Popularity), save=save,
+    load=loader(Popularity), defaults={}, description="the most popular items the user has not seen (baseline)",
+)
