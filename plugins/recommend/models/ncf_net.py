@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -11,6 +10,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from automl.early_stopping import EarlyStopping, stop_reason
 
 PATIENCE = 3
 BATCH_SIZE = 1024
@@ -83,7 +84,8 @@ def train(net: CFNet, users: np.ndarray, items: np.ndarray, n_items: int, params
     l2, loss_name = float(params["l2"]), params["loss"]
     rng = np.random.default_rng(seed)
     user_t, item_t = torch.as_tensor(users), torch.as_tensor(items)
-    best, best_state, best_epoch, stale, epoch, reason = None, None, 0, 0, 0, "completed"
+    stopper = EarlyStopping(PATIENCE, better)
+    epoch, reason = 0, "completed"
     while epoch < int(params["epochs"]):
         net.train()
         interrupted = False
@@ -111,18 +113,10 @@ def train(net: CFNet, users: np.ndarray, items: np.ndarray, n_items: int, params
                 break
         epoch += 1
         if evaluate is not None:
-            score = evaluate(epoch)
-            if best is None or better(score, best):
-                best, best_epoch, stale, best_state = score, epoch, 0, copy.deepcopy(net.state_dict())
-            else:
-                stale += 1
-        if interrupted:
-            reason = "deadline"
+            stopper.update(epoch, evaluate(epoch), net)
+        if (stop := stop_reason(interrupted, stopper)) is not None:
+            reason = stop
             break
-        if stale >= PATIENCE:
-            reason = "early stopping"
-            break
-    if best_state is not None:
-        net.load_state_dict(best_state)
+    stopper.restore(net)
     net.eval()
-    return Outcome(epoch, best_epoch or epoch, reason)
+    return Outcome(epoch, stopper.best_epoch or epoch, reason)

@@ -8,7 +8,6 @@ happen to share its batch (padding never leaks into a score).
 
 from __future__ import annotations
 
-import copy
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
+from automl.early_stopping import EarlyStopping, stop_reason
 from automl.specs import SearchContext
 from automl_plugins.text.models.neural import PAD, Vocabulary
 
@@ -119,8 +119,8 @@ def train(net: TextNet, sequences: list[np.ndarray], y: np.ndarray, params: dict
     labels = torch.tensor(np.asarray(y), dtype=torch.int64)
     lengths = np.array([len(s) for s in sequences], dtype=np.int64)
     rng = np.random.default_rng(ctx.seed)
-    best: tuple[float, float] | None = None
-    best_state, best_epoch, stale, epoch, reason = None, 0, 0, 0, "completed"
+    stopper = EarlyStopping(PATIENCE, lambda new, old: _better(ctx, new, old))
+    epoch, reason = 0, "completed"
     while epoch < int(params["epochs"]):
         net.train()
         interrupted = False
@@ -139,20 +139,13 @@ def train(net: TextNet, sequences: list[np.ndarray], y: np.ndarray, params: dict
         if evaluate is not None:
             score, loss_value = evaluate()
             ctx.report(epoch, score)
-            if best is None or _better(ctx, (score, loss_value), best):
-                best, best_epoch, stale, best_state = (score, loss_value), epoch, 0, copy.deepcopy(net.state_dict())
-            else:
-                stale += 1
-        if interrupted:
-            reason = "deadline"
+            stopper.update(epoch, (score, loss_value), net)
+        if (stop := stop_reason(interrupted, stopper)) is not None:
+            reason = stop
             break
-        if stale >= PATIENCE:
-            reason = "early stopping"
-            break
-    if best_state is not None:
-        net.load_state_dict(best_state)
+    stopper.restore(net)
     net.eval()
-    return Outcome(epoch, best_epoch or epoch, reason)
+    return Outcome(epoch, stopper.best_epoch or epoch, reason)
 
 
 def _better(ctx: SearchContext, new: tuple[float, float], old: tuple[float, float]) -> bool:
