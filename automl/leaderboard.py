@@ -155,7 +155,7 @@ def _cell(value: Any) -> str:
     if isinstance(value, bool):
         return "*" if value else ""
     if isinstance(value, float):
-        return f"{value:.4g}"
+        return f"{value:.0f}" if abs(value) >= 10_000 else f"{value:.4g}"  # throughputs: no exponents
     return str(value).replace("|", "\\|")
 
 
