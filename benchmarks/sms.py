@@ -111,14 +111,16 @@ def run_ours(train: Path, test: Path, truth: pd.Series, budget: float, cpus: lis
                run_dir=str(run_dir), final_model=members, validation_score=model.get("validation_score"))
 
 
-def run_reference(train: Path, test: Path, truth: pd.Series, cpus: list[int]) -> dict[str, Any]:
-    out, log = WORK_DIR / "reference_predictions.csv", WORK_DIR / "reference.log"
-    command = [sys.executable, str(Path(__file__).resolve()), "--reference", "--train", str(train), "--test",
+def run_reference(train: Path, test: Path, truth: pd.Series, cpus: list[int], script: Path = Path(__file__),
+                  system: str = REFERENCE, work_dir: Path = WORK_DIR, timeout: float = 600) -> dict[str, Any]:
+    """``script --reference`` in a pinned child process (this file's, or another benchmark's), scored here."""
+    out, log = work_dir / "reference_predictions.csv", work_dir / "reference.log"
+    command = [sys.executable, str(script.resolve()), "--reference", "--train", str(train), "--test",
                str(test), "--out", str(out)]
-    measured = run_measured(command, cpus=cpus, log_path=log, timeout=600)
+    measured = run_measured(command, cpus=cpus, log_path=log, timeout=timeout)
     if measured.returncode != 0:
-        return failure(REFERENCE, measured, log)
-    return row(REFERENCE, measured, scores(truth, pd.read_csv(out, dtype=str)["prediction"]), "ok")
+        return failure(system, measured, log)
+    return row(system, measured, scores(truth, pd.read_csv(out, dtype=str)["prediction"]), "ok")
 
 
 def reference_main(train: Path, test: Path, out: Path) -> None:

@@ -20,11 +20,10 @@ import shutil
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 import sms
-from common import DEFAULT_CORES, RESULTS_DIR, BenchmarkError, publish, run_measured, usable_cpus
+from common import DEFAULT_CORES, RESULTS_DIR, BenchmarkError, publish, usable_cpus
 
 NAME = "sms_finetune"
 TITLE = "SMS spam, fine-tuned Transformers (4,459 training / 1,115 held-out messages)"
@@ -32,16 +31,6 @@ BUDGET = 1800.0
 GOAL_F1 = 0.96
 WORK_DIR = RESULTS_DIR / NAME
 REFERENCE = "MiniLM-L6 fine-tuned, fixed recipe (lr 5e-5, 2 epochs, batch 32, max_length 128)"
-
-
-def run_reference(train: Path, test: Path, truth: pd.Series, cpus: list[int]) -> dict[str, Any]:
-    out, log = WORK_DIR / "reference_predictions.csv", WORK_DIR / "reference.log"
-    command = [sys.executable, str(Path(__file__).resolve()), "--reference", "--train", str(train), "--test",
-               str(test), "--out", str(out)]
-    measured = run_measured(command, cpus=cpus, log_path=log, timeout=3600)
-    if measured.returncode != 0:
-        return sms.failure(REFERENCE, measured, log)
-    return sms.row(REFERENCE, measured, sms.scores(truth, pd.read_csv(out, dtype=str)["prediction"]), "ok")
 
 
 def reference_main(train: Path, test: Path, out: Path) -> None:
@@ -102,7 +91,8 @@ def run_benchmark(data: Path, budget: float, cores: int, reference: bool = True)
     rows = [sms.run_ours(train, test, truth, budget, cpus, task="finetune", work_dir=WORK_DIR)]
     load_after = [round(x, 2) for x in os.getloadavg()]
     if reference:
-        rows.append(run_reference(train, test, truth, cpus))
+        rows.append(sms.run_reference(train, test, truth, cpus, script=Path(__file__), system=REFERENCE,
+                                      work_dir=WORK_DIR, timeout=3600))
     common = {"benchmark": NAME, "budget": budget, "cores": cores, "data": str(data)}
     rows = [{**common, **r} for r in rows]
     notes = sms.notes_for(rows, budget, cores, load_before, load_after)

@@ -20,6 +20,7 @@ from automl.errors import UserError
 from automl.specs import SearchContext
 from automl_plugins.finetune import backbones
 from automl_plugins.finetune.models.batching import batches, encode, sorted_order
+from automl_plugins.text.metrics import log_loss
 
 MODEL_FOLDER = "transformer"
 META_FILE = "finetune.json"
@@ -68,7 +69,7 @@ class FineTunedClassifier:
 
             def evaluate() -> tuple[float, float]:
                 proba = self._predict_ids(valid_ids)
-                return float(ctx.metric.fn(y_true, proba)), _log_loss(y_true, proba)
+                return float(ctx.metric.fn(y_true, proba)), log_loss(y_true, proba)
 
         started = time.perf_counter()
         outcome = train(self.model, ids, np.asarray(y), self.tokenizer.pad_token_id, self.params, ctx, evaluate)
@@ -103,10 +104,6 @@ class FineTunedClassifier:
         best = float(self.history.get("best_epoch", self.params["epochs"]))
         return {**self.params, "epochs": max(1, math.ceil(best - 1e-9))}
 
-
-def _log_loss(y: np.ndarray, proba: np.ndarray) -> float:
-    picked = np.clip(proba[np.arange(len(y)), y.astype(int)], 1e-15, 1.0)
-    return float(-np.mean(np.log(picked)))
 
 
 def save_model(model: FineTunedClassifier, folder: Path) -> None:

@@ -18,6 +18,7 @@ import torch
 
 from automl.errors import UserError
 from automl.specs import SearchContext
+from automl_plugins.image.metrics import log_loss
 from automl_plugins.image.models import data, networks, recipe, training
 from automl_plugins.image.models.augment import Augmenter
 from automl_plugins.image.pixels import usable_cpus
@@ -71,7 +72,7 @@ class NetworkModel:
 
             def evaluate() -> tuple[float, float]:
                 proba = self.predict(X_valid)
-                return float(ctx.metric.fn(y_true, proba)), _log_loss(y_true, proba)
+                return float(ctx.metric.fn(y_true, proba)), log_loss(y_true, proba)
 
         started = time.time()
         outcome = training.train(self.net, lambda: batches, prepare, self.params, ctx, evaluate)
@@ -101,10 +102,6 @@ class NetworkModel:
         """Refit for the epochs early stopping chose (the schedule then anneals over exactly those)."""
         return {**self.params, "epochs": max(1, int(self.best_epoch))}
 
-
-def _log_loss(y: np.ndarray, proba: np.ndarray) -> float:
-    picked = np.clip(proba[np.arange(len(y)), y.astype(int)], 1e-15, 1.0)
-    return float(-np.mean(np.log(picked)))
 
 
 def save_model(model: NetworkModel, folder: Path) -> None:

@@ -21,6 +21,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from automl.early_stopping import EarlyStopping, stop_reason
 from automl.specs import SearchContext
+from automl_plugins.text.metrics import log_loss
 from automl_plugins.text.models.neural import PAD, Vocabulary
 
 # One thread whatever ctx.n_threads says: these networks run many tiny operations, and with two threads on
@@ -186,7 +187,7 @@ class NeuralTextModel:
 
             def evaluate() -> tuple[float, float]:
                 proba = predict_proba(net, valid, n_classes)
-                return float(ctx.metric.fn(y_true, proba)), _log_loss(y_true, proba)
+                return float(ctx.metric.fn(y_true, proba)), log_loss(y_true, proba)
 
         y = np.asarray(y)
         weights = None
@@ -209,7 +210,3 @@ class NeuralTextModel:
         """Without validation data the refit cannot stop early: it trains the epochs early stopping chose."""
         return {**self.params, "epochs": max(1, int(self.best_epoch))}
 
-
-def _log_loss(y: np.ndarray, proba: np.ndarray) -> float:
-    picked = np.clip(proba[np.arange(len(y)), y.astype(int)], 1e-15, 1.0)
-    return float(-np.mean(np.log(picked)))
