@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-EXTRAS ?= dev,image,text,finetune,recommend
+EXTRAS ?= dev,image,text,finetune,recommend,forecast
 
 .PHONY: demo test lint bench clean
 

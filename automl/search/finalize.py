@@ -144,7 +144,7 @@ def refit_and_save(setup: SearchSetup, study: optuna.Study, selection: Selection
         folder.mkdir()
         member = {"trial": number, "model": key, "weight": weight, "params": params, "path": folder.name}
         if deadline is not None and time.time() + refit_seconds(setup, trial) > deadline \
-                and artifacts.MODELS_ATTR in trial.user_attrs:
+                and setup.task.fold_models_serve and artifacts.MODELS_ATTR in trial.user_attrs:
             fold_models = artifacts.load_models(setup.run.artifact_store(), trial)
             member["folds"] = save_folds(spec, fold_models, folder)
             member["refit"] = False

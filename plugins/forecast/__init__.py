@@ -1,0 +1,31 @@
+"""The forecasting plugin: only hook implementations live here.
+
+Seasonal naive and the global LightGBM need only the core install; ETS, ARIMA
+and Theta come from statsforecast with the ``forecast`` extra.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from automl import MetricSpec, ModelSpec, TaskSpec, hookimpl
+from automl_plugins.forecast.metrics import METRICS
+from automl_plugins.forecast.models import MODELS
+from automl_plugins.forecast.task import FORECAST
+
+
+@hookimpl
+def automl_register_tasks(register: Callable[[TaskSpec], None]) -> None:
+    register(FORECAST)
+
+
+@hookimpl
+def automl_register_models(register: Callable[[ModelSpec], None]) -> None:
+    for spec in MODELS:
+        register(spec)
+
+
+@hookimpl
+def automl_register_metrics(register: Callable[[MetricSpec], None]) -> None:
+    for spec in METRICS:
+        register(spec)
