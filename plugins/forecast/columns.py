@@ -41,7 +41,12 @@ def parse_dates(values: pd.Series) -> pd.Series:
         return pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "could not infer format": mixed formats are parsed value by value
-        parsed = pd.to_datetime(text, errors="coerce", format="mixed")
+        try:
+            parsed = pd.to_datetime(text, errors="coerce", format="mixed")
+        except ValueError:  # mixed UTC offsets (daylight saving): compare in UTC
+            parsed = pd.to_datetime(text, errors="coerce", format="mixed", utc=True)
+        if not pd.api.types.is_datetime64_any_dtype(parsed):  # pandas 2 returns mixed offsets as objects
+            parsed = pd.to_datetime(text, errors="coerce", format="mixed", utc=True)
     if getattr(parsed.dt, "tz", None) is not None:
         parsed = parsed.dt.tz_convert(None)
     return parsed

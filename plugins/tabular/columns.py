@@ -89,9 +89,12 @@ def _parse_dates(text: pd.Series) -> pd.Series:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            return pd.to_datetime(text, errors="coerce", format="mixed")
+            parsed = pd.to_datetime(text, errors="coerce", format="mixed")
         except ValueError:  # mixed UTC offsets (+01:00 in winter, +02:00 in summer): compare in UTC
             return pd.to_datetime(text, errors="coerce", format="mixed", utc=True)
+        if not pd.api.types.is_datetime64_any_dtype(parsed):  # pandas 2 returns mixed offsets as objects
+            return pd.to_datetime(text, errors="coerce", format="mixed", utc=True)
+        return parsed
 
 
 def _datetime_description(parsed: pd.Series) -> dict[str, Any]:
