@@ -126,7 +126,9 @@ class ModelSpec:
 
     ``defaults`` is a known-good configuration, queued before the search when
     ``cheap`` is true so a baseline exists within seconds. ``portfolio`` holds
-    further strong starting points, queued after the defaults.
+    further strong starting points, queued after the defaults. A ``baseline``
+    (seasonal naive, popularity) is searched and shown for reference but never
+    blended into a task's family-champion combination.
     """
 
     key: str
@@ -139,6 +141,7 @@ class ModelSpec:
     portfolio: tuple[Mapping[str, Any], ...] = ()
     kinds: tuple[str, ...] = ()
     cheap: bool = True
+    baseline: bool = False
     description: str = ""
 
     def supports(self, kind: str) -> bool:
@@ -154,6 +157,13 @@ class TaskSpec:
     ``None`` when the user gives no file. ``fold_models_serve`` is false when a
     model fitted on a validation fold cannot stand in for the refit (a fold's
     forecaster forecasts its backtest window, not the future).
+
+    ``combination`` is how the final blend is chosen: ``greedy`` ensemble
+    selection on the validation predictions, or ``family_champions``, the
+    equal-weight mean of each model family's best trial. Greedy weights fit the
+    validation data; where that data is a few backtest windows (forecasting),
+    equal weights over different families predict the future better (the
+    "forecast combination puzzle", borne out by the M3 and M4 competitions).
     """
 
     name: str
@@ -165,6 +175,7 @@ class TaskSpec:
     format_predictions: Callable[[np.ndarray, Batch, Mapping[str, Any]], pd.DataFrame]
     sample_data: Callable[[Path], tuple[DataSource, dict[str, Any]]] | None = None
     ensemble: bool = True
+    combination: Literal["greedy", "family_champions"] = "greedy"
     needs_input: bool = True
     fold_models_serve: bool = True
     description: str = ""

@@ -17,7 +17,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 from automl.errors import UserError
 from automl.search import artifacts
-from automl.search.ensemble import blend, select
+from automl.search.ensemble import EnsembleResult, blend, select
 from automl.search.members import save_folds
 from automl.search.objective import score_all
 from automl.search.setup import SearchSetup
@@ -28,6 +28,7 @@ FINAL_ATTR = "final"
 ENSEMBLE_CANDIDATES = 12
 PER_FAMILY_CANDIDATES = 3
 TIE_BREAK_METRIC = "log_loss"
+CHAMPION_SLACK = 2.0
 
 
 @dataclass(frozen=True)
@@ -70,9 +71,18 @@ def choose_final(setup: SearchSetup, study: optuna.Study) -> Selection:
     if not setup.task.ensemble or len(ranked) < 2:
         return single
     store = setup.run.artifact_store()
-    candidates = ensemble_candidates(ranked)
-    predictions = {t.number: artifacts.load_predictions(store, t) for t in candidates}
-    result = select(predictions, setup.y_valid, setup.metric)
+    if setup.task.combination == "family_champions":
+        candidates = family_champions(setup, ranked)
+        if len(candidates) < 2:
+            return single
+        predictions = {t.number: artifacts.load_predictions(store, t) for t in candidates}
+        weights = {t.number: 1.0 / len(candidates) for t in candidates}
+        combined = blend(list(predictions.values()), list(weights.values()))
+        result = EnsembleResult(weights, float(setup.metric.fn(setup.y_valid, combined)))
+    else:
+        candidates = ensemble_candidates(ranked)
+        predictions = {t.number: artifacts.load_predictions(store, t) for t in candidates}
+        result = select(predictions, setup.y_valid, setup.metric)
     blended = blend([predictions[n] for n in result.weights], list(result.weights.values()))
     study.set_user_attr(
         ENSEMBLE_ATTR,
@@ -87,9 +97,30 @@ def choose_final(setup: SearchSetup, study: optuna.Study) -> Selection:
             "size_bytes": sum(_trial(study, n).user_attrs.get("size_bytes", 0) for n in result.weights),
         },
     )
+    if setup.task.combination == "family_champions":
+        return Selection(result.weights, result.score, is_ensemble=True)
     if len(result.weights) > 1 and setup.metric.better(result.score, single.score):
         return Selection(result.weights, result.score, is_ensemble=True)
     return single
+
+
+def family_champions(setup: SearchSetup, ranked: list[FrozenTrial]) -> list[FrozenTrial]:
+    """The best trial of each model family, baselines left out, and so are families that failed badly.
+
+    A family whose best validation error is more than ``CHAMPION_SLACK`` times
+    the best family's (for an error metric) is broken on this data, not merely
+    unlucky; averaging it in would only add its error.
+    """
+    champions: dict[str, FrozenTrial] = {}
+    for trial in ranked:
+        family = str(trial.params.get(MODEL_PARAM))
+        spec = setup.models.get(family)
+        if family not in champions and spec is not None and not spec.baseline:
+            champions[family] = trial
+    chosen = list(champions.values())
+    if chosen and setup.metric.direction == "minimize" and chosen[0].value and chosen[0].value > 0:
+        chosen = [t for t in chosen if float(t.value) <= CHAMPION_SLACK * float(chosen[0].value)]
+    return chosen
 
 
 def ensemble_candidates(ranked: list[FrozenTrial]) -> list[FrozenTrial]:

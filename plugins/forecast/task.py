@@ -313,6 +313,7 @@ FORECAST = TaskSpec(
     prepare=prepare,
     format_predictions=format_predictions,
     sample_data=sample_data,
+    combination="family_champions",
     needs_input=False,
     fold_models_serve=False,
     description="a dated table (one or many series): forecasts with 80% and 95% intervals",

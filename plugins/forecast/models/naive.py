@@ -30,5 +30,5 @@ def search_space(trial: Any, ctx: SearchContext) -> dict[str, Any]:
 
 SEASONAL_NAIVE = ModelSpec(
     key=SeasonalNaive.key, task="forecast", search_space=search_space, build=building(SeasonalNaive), save=save,
-    load=loader(SeasonalNaive), defaults={}, description="repeat the last season (the baseline)",
+    load=loader(SeasonalNaive), defaults={}, baseline=True, description="repeat the last season (the baseline)",
 )

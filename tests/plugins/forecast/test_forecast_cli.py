@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -22,6 +23,10 @@ def test_auto_picks_forecast_with_a_horizon_and_predict_needs_no_file(cli, sales
               "--run-dir", "runs/sales", "--quiet", cwd=tmp_path)
     assert fit.returncode == 0, fit
     assert "forecast task, series, metric mase" in fit.stderr, fit
+    model = json.loads((tmp_path / "runs" / "sales" / "best" / "model.json").read_text())
+    families = [member["model"] for member in model["members"]]
+    assert len(families) >= 2 and len(set(families)) == len(families) and "seasonal_naive" not in families, model
+    assert {round(member["weight"], 6) for member in model["members"]} == {round(1 / len(families), 6)}
     saved = {p.name for p in (tmp_path / "runs" / "sales" / "best").rglob("*") if p.is_file()}
     assert "forecast.npz" in saved and not any(name.endswith((".pkl", ".pickle", ".joblib")) for name in saved)
     out = tmp_path / "forecast.csv"
