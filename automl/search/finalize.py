@@ -108,8 +108,9 @@ def family_champions(setup: SearchSetup, ranked: list[FrozenTrial]) -> list[Froz
     """The best trial of each model family, baselines left out, and so are families that failed badly.
 
     A family whose best validation error is more than ``CHAMPION_SLACK`` times
-    the best family's (for an error metric) is broken on this data, not merely
-    unlucky; averaging it in would only add its error.
+    the best family's is broken on this data, not merely unlucky; averaging it
+    in would only add its error. For a score (accuracy, F1, AUC: higher is
+    better, at most 1), the error is 1 - score.
     """
     champions: dict[str, FrozenTrial] = {}
     for trial in ranked:
@@ -118,9 +119,20 @@ def family_champions(setup: SearchSetup, ranked: list[FrozenTrial]) -> list[Froz
         if family not in champions and spec is not None and not spec.baseline:
             champions[family] = trial
     chosen = list(champions.values())
-    if chosen and setup.metric.direction == "minimize" and chosen[0].value and chosen[0].value > 0:
-        chosen = [t for t in chosen if float(t.value) <= CHAMPION_SLACK * float(chosen[0].value)]
-    return chosen
+    if not chosen:
+        return chosen
+    errors = [_error(setup, float(t.value)) for t in chosen]
+    if errors[0] is None or errors[0] <= 0:
+        return chosen
+    return [t for t, error in zip(chosen, errors, strict=True)
+            if error is not None and error <= CHAMPION_SLACK * errors[0]]
+
+
+def _error(setup: SearchSetup, score: float) -> float | None:
+    """The score as an error that is 0 at best, when the metric has such a reading."""
+    if setup.metric.direction == "minimize":
+        return score if score >= 0 else None
+    return 1.0 - score if score <= 1.0 else None
 
 
 def ensemble_candidates(ranked: list[FrozenTrial]) -> list[FrozenTrial]:
