@@ -16,7 +16,7 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from automl.errors import UserError
-from automl.search import artifacts
+from automl.search import artifacts, noise
 from automl.search.ensemble import EnsembleResult, blend, select
 from automl.search.members import save_folds
 from automl.search.objective import score_all
@@ -66,11 +66,14 @@ def choose_final(setup: SearchSetup, study: optuna.Study) -> Selection:
             "no trial completed, so there is no model; give a larger --time-budget or "
             "--trials, or look at the failed trials with 'automl leaderboard'"
         )
-    best = ranked[0]
+    store = setup.run.artifact_store()
+    best, margin = ranked[0], 0.0
+    if noise.applies(setup, best.user_attrs.get("metrics", {})):
+        margin = noise.standard_error(setup, artifacts.load_predictions(store, best))
+        best = calmest(setup, ranked, margin)
     single = Selection({best.number: 1.0}, float(best.value), is_ensemble=False)
     if not setup.task.ensemble or len(ranked) < 2:
         return single
-    store = setup.run.artifact_store()
     if setup.task.combination == "family_champions":
         candidates = family_champions(setup, ranked)
         if len(candidates) < 2:
@@ -99,9 +102,25 @@ def choose_final(setup: SearchSetup, study: optuna.Study) -> Selection:
     )
     if setup.task.combination == "family_champions":
         return Selection(result.weights, result.score, is_ensemble=True)
-    if len(result.weights) > 1 and setup.metric.better(result.score, single.score):
+    if len(result.weights) < 2:
+        return single
+    if margin > 0:  # label metric: the ensemble must tie with the best score and be the calmer of the two
+        blended_loss = score_all(setup, blended).get(noise.SMOOTH_METRIC)
+        tied = noise.within(setup, result.score, float(ranked[0].value), margin)
+        if tied and blended_loss is not None and blended_loss < tie_breaker(best):
+            return Selection(result.weights, result.score, is_ensemble=True)
+        return single
+    if setup.metric.better(result.score, single.score):
         return Selection(result.weights, result.score, is_ensemble=True)
     return single
+
+
+def calmest(setup: SearchSetup, ranked: list[FrozenTrial], margin: float) -> FrozenTrial:
+    """Among the trials tied with the best within ``margin``, the one with the lowest log-loss."""
+    top = float(ranked[0].value)
+    tied = [t for t in ranked if noise.within(setup, float(t.value), top, margin)
+            and noise.SMOOTH_METRIC in t.user_attrs.get("metrics", {})]
+    return min(tied, key=tie_breaker) if tied else ranked[0]
 
 
 def family_champions(setup: SearchSetup, ranked: list[FrozenTrial]) -> list[FrozenTrial]:
