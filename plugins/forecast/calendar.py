@@ -32,7 +32,6 @@ FREQUENCIES = (
     Frequency("quarterly", "Q", 4, 89.0, 92.0),
     Frequency("yearly", "Y", 1, 365.0, 366.0),
 )
-BY_NAME = {f.name: f for f in FREQUENCIES}
 
 
 def infer_frequency(dates: pd.Series, series: pd.Series | None, column: str) -> Frequency:

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from automl.errors import UserError
+from automl_plugins.tabular.target import columns_listing
 
 DATE_NAMES = re.compile(r"(^|_)(date|day|time|timestamp|datetime|ds|month|week|period|year|quarter)s?($|_)", re.I)
 ID_NAMES = re.compile(r"(^|_)(id|series|sku|store|item|product|unique_id|key|region|name)($|_)", re.I)
@@ -24,10 +25,6 @@ class Columns:
     target: str
     series: str | None
     ignored: tuple[str, ...]
-
-
-def columns_listing(frame: pd.DataFrame) -> str:
-    return ", ".join(f"'{c}'" for c in frame.columns)
 
 
 def parse_dates(values: pd.Series) -> pd.Series:

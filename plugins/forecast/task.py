@@ -182,7 +182,7 @@ def mase_scale(values: np.ndarray, season_length: int) -> float:
     if len(values) <= lag:
         return max(float(np.mean(np.abs(values))), 1.0)
     scale = float(np.mean(np.abs(values[lag:] - values[:-lag])))
-    return scale if scale > 0 else max(float(np.mean(np.abs(values))), 1e-9) or 1.0
+    return scale if scale > 0 else max(float(np.mean(np.abs(values))), 1.0)  # a constant series
 
 
 def split(dataset: Dataset, seed: int) -> list[Fold]:

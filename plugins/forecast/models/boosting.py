@@ -17,7 +17,7 @@ import numpy as np
 
 from automl import ModelSpec, SearchContext
 from automl_plugins.forecast.calendar import calendar_features
-from automl_plugins.forecast.models.base import Forecaster, History, building, loader, save
+from automl_plugins.forecast.models.base import Z80, Z95, Forecaster, History, building, loader, save
 
 LAG_SETS = ("season", "two_seasons", "sparse")
 WINDOW_SETS = ("none", "season", "season_and_long")
@@ -39,6 +39,11 @@ def window_list(name: str, m: int) -> list[int]:
     return {"none": [], "season": [m], "season_and_long": [m, 4 * m]}[name]
 
 
+def spread(values: np.ndarray) -> float:
+    """A series' size, to pool interval errors across series of different scales."""
+    return float(np.std(values)) or float(np.mean(np.abs(values))) or 1.0
+
+
 class Series:
     """One series in the model's working scale: standardised, then differenced when asked."""
 
@@ -51,7 +56,6 @@ class Series:
         self.anchor = float(z[-1])
         self.work = np.diff(z) if diff else z
         self.first_t = last_t - len(self.work) + 1
-        self.raw_scale = float(np.std(values)) or float(np.mean(np.abs(values))) or 1.0
 
     def restore(self, work_path: np.ndarray) -> np.ndarray:
         z = self.anchor + np.cumsum(work_path) if self.diff else work_path
@@ -78,7 +82,7 @@ class GlobalLightGBM(Forecaster):
         half = self._conformal_half_widths(series, horizon)
         table = {}
         for code, point in points.items():
-            scale = Series(series[code].values, series[code].last_t, False, False).raw_scale
+            scale = spread(series[code].values)
             h80, h95 = half[0] * scale, half[1] * scale
             table[code] = np.column_stack([point, point - h80, point + h80, point - h95, point + h95])
         return table
@@ -153,11 +157,11 @@ class GlobalLightGBM(Forecaster):
                 break
             for code, point in forecasts.items():
                 actual = series[code].values[len(cut[code].values): len(cut[code].values) + horizon]
-                scale = Series(cut[code].values, 0, False, False).raw_scale
+                scale = spread(cut[code].values)
                 errors.append(np.abs(actual - point) / scale)
         if not errors:  # no room to calibrate: a normal interval from the spread, widening with the horizon
-            spread = np.sqrt(np.arange(1, horizon + 1)) * 0.5
-            return 1.2816 * spread, 1.96 * spread
+            width = np.sqrt(np.arange(1, horizon + 1)) * 0.5
+            return Z80 * width, Z95 * width
         return _pooled_quantiles(np.vstack(errors), (0.8, 0.95))
 
 

@@ -54,7 +54,6 @@ class StatsForecastModel(Forecaster):
                 raise ValueError("non-finite forecast")
             return transform.inverse(table)
         except Exception:  # noqa: BLE001 - one hard series must not sink the model for all the others
-            self.fallbacks = getattr(self, "fallbacks", 0) + 1
             naive = SeasonalNaive({}, {"horizon": horizon, "season_length": self.season_length})
             return naive._forecast(history, horizon)
 
