@@ -3,9 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-EXTRAS ?= dev,image,text,finetune,recommend,forecast
+EXTRAS ?= dev,report,image,text,finetune,recommend,forecast
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench clean browser
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,8 +19,21 @@ demo: $(STAMP)
 	$(BIN)/automl predict runs/demo demo/new_customers.csv --out demo/scored.csv
 	head -5 demo/scored.csv
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/python -m pytest -q
+
+# Debian's chromium, for the report tests in a real headless browser (tests/report/). Playwright drives this one and
+# downloads no browser. sudo when not root; apt-get update only when the first attempt fails. Without apt-get (or when
+# the install fails) the browser tests skip, unless CI is set: then they fail (.ci/run installs chromium strictly).
+browser:
+	@if ! command -v chromium >/dev/null 2>&1 && ! test -x /usr/bin/chromium; then \
+	  SUDO=; if [ "$$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1; then SUDO=sudo; fi; \
+	  echo "installing Debian's chromium (apt-get install -y chromium)"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  $$SUDO apt-get install -y -qq chromium >/dev/null 2>&1 \
+	    || { $$SUDO apt-get update -qq >/dev/null 2>&1 && $$SUDO apt-get install -y -qq chromium >/dev/null 2>&1; } \
+	    || echo "warning: could not install chromium; the browser tests in tests/report/ will be skipped" >&2; \
+	fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

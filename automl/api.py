@@ -39,15 +39,21 @@ class AutoML:
         trial_timeout: float | None = None,
         force: bool = False,
         quiet: bool = True,
+        preset: str | Path | None = None,
     ) -> None:
         self.options = FitOptions(
             task=task, metric=metric, time_budget=time_budget, trials=trials, workers=workers,
             storage=storage, run_dir=run_dir, seed=seed, models=models, trial_timeout=trial_timeout,
             force=force, quiet=quiet,
         )
+        if preset is not None:  # a preset name or YAML file: fills task, metric and budget left at their defaults
+            from automl import presets
+
+            self.options = presets.apply(presets.load(preset), self.options)
 
     def fit(self, data: DataSource, target: str | None = None, echo: Echo = _quiet_echo, **task_options: Any) -> Run:
-        options = FitOptions(**{**self.options.__dict__, "target": target, "task_options": task_options})
+        options = FitOptions(**{**self.options.__dict__, "target": target,
+                                "task_options": {**self.options.task_options, **task_options}})
         return Run(start_run(data, options, echo=echo))
 
 
@@ -107,7 +113,8 @@ class Run:
     def schema(self) -> dict[str, Any]:
         return json.loads((self.dir.best / "schema.json").read_text())
 
-    def _load_members(self) -> list[tuple[Any, float]]:
+    def members(self) -> list[tuple[Any, float]]:
+        """The final model's loaded members and their weights (loaded once)."""
         from automl.search.members import load_member
 
         if self._members is None:
@@ -133,11 +140,12 @@ class Run:
             raise UserError(f"give the file to predict: a {task.name} model predicts the rows of a file you pass")
         schema = {**self.schema(), **{k: v for k, v in options.items() if v is not None}}
         batch = task.prepare(data, schema)
-        members = self._load_members()
+        members = self.members()
         raw = blend([np.asarray(model.predict(batch.X)) for model, _ in members], [w for _, w in members])
         return task.format_predictions(raw, batch, schema)
 
-    def report(self, out: str | Path | None = None) -> Path:
+    def report(self, out: str | Path | None = None, slice_by: str | None = None) -> Path:
+        """Write report.html and report.md (to the run directory, or ``out``); ``slice_by`` adds fairness."""
         from automl.report import write_report
 
-        return write_report(self, out)
+        return write_report(self, out, slice_by=slice_by)

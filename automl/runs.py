@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import platform
+import shlex
 import shutil
 import sys
 from dataclasses import dataclass
@@ -186,4 +187,8 @@ class RunDir:
 
 
 def command_line() -> str:
-    return " ".join(sys.argv)
+    """The command as the user can paste it back: shell-quoted, and ``automl`` however it was started."""
+    program = Path(sys.argv[0]).name if sys.argv else ""
+    if program in ("automl", "cli.py", "__main__.py"):
+        return shlex.join(["automl", *sys.argv[1:]])
+    return shlex.join(sys.argv)

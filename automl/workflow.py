@@ -20,6 +20,7 @@ from automl.catalog import Catalog, build_catalog
 from automl.data import fingerprint
 from automl.errors import UserError
 from automl.plugins import call_each
+from automl.report.evidence import summarize_dataset
 from automl.runs import RunDir, command_line, package_versions, redact_url
 from automl.search.engine import Budget, ask_lock, open_study, remaining_deadline, search, time_spent
 from automl.search.finalize import choose_final, refit_and_save
@@ -49,6 +50,7 @@ class FitOptions:
     force: bool = False
     quiet: bool = False
     task_options: dict[str, Any] = field(default_factory=dict)
+    preset: dict[str, Any] | None = None  # a use-case preset (automl.presets), kept in run.json for the report
 
 
 def _quiet_echo(_message: str) -> None:
@@ -124,8 +126,10 @@ def start_run(source: DataSource, options: FitOptions, echo: Echo = _quiet_echo)
         "models": models,
         "storage": redact_url(options.storage) if options.storage else None,
         "data": {"path": None if isinstance(source, pd.DataFrame) else str(Path(source).resolve()),
-                 "fingerprint": fingerprint(source), "rows": dataset.n_rows},
+                 "fingerprint": fingerprint(source), "rows": dataset.n_rows,
+                 "summary": summarize_dataset(dataset)},
         "versions": package_versions(),
+        "preset": options.preset,
     }
     run = RunDir.create(run_path, manifest, force=options.force)
     if isinstance(source, pd.DataFrame):
@@ -164,7 +168,16 @@ def _search_and_finish(run: RunDir, setup: SearchSetup, quiet: bool, storage: st
     from automl.leaderboard import write_leaderboard_files
 
     write_leaderboard_files(run, study)
-    run.update_manifest(status="finished")
+    _measure_deployment(run, setup)
+    run.update_manifest(status="finished", finished=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
+
+
+def _measure_deployment(run: RunDir, setup: SearchSetup) -> None:
+    from automl.api import Run
+    from automl.report.deployment import measure
+
+    final = Run(run, setup.catalog)
+    measure(run.best, final.members(), setup.dataset.X)
 
 
 def _notify(setup: SearchSetup, trial: Any) -> None:

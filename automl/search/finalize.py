@@ -16,6 +16,7 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from automl.errors import UserError
+from automl.report.evidence import save_validation
 from automl.search import artifacts, noise
 from automl.search.ensemble import EnsembleResult, blend, select
 from automl.search.members import save_folds
@@ -235,6 +236,7 @@ def refit_and_save(setup: SearchSetup, study: optuna.Study, selection: Selection
     }
     (staging / "model.json").write_text(json.dumps(description, indent=2, default=_json_default) + "\n")
     (staging / "schema.json").write_text(json.dumps(setup.dataset.schema, indent=2, default=_json_default) + "\n")
+    save_final_validation(setup, study, members, staging)
     shutil.rmtree(setup.run.best, ignore_errors=True)
     staging.replace(setup.run.best)
     study.set_user_attr(
@@ -242,6 +244,16 @@ def refit_and_save(setup: SearchSetup, study: optuna.Study, selection: Selection
         {"trials": list(selection.weights), "ensemble": selection.is_ensemble, "score": selection.score},
     )
     return setup.run.best
+
+
+def save_final_validation(setup: SearchSetup, study: optuna.Study, members: list[dict[str, Any]],
+                          folder: Path) -> None:
+    """The final model's out-of-fold predictions (the members' blend), the report's evidence."""
+    store = setup.run.artifact_store()
+    predictions = [artifacts.load_predictions(store, _trial(study, m["trial"])) for m in members]
+    fold = np.concatenate([np.full(len(valid), i) for i, (_, valid) in enumerate(setup.folds)])
+    save_validation(folder, setup.y_valid, blend(predictions, [m["weight"] for m in members]),
+                    setup.valid_index, fold)
 
 
 def refit_seconds(setup: SearchSetup, trial: FrozenTrial) -> float:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from automl import MetricSpec, ModelSpec, TaskSpec, hookimpl
 from automl_plugins.tabular.metrics import METRICS
@@ -11,6 +12,7 @@ from automl_plugins.tabular.models.hist_gb import HIST_GB
 from automl_plugins.tabular.models.lightgbm import LIGHTGBM
 from automl_plugins.tabular.models.linear import LINEAR
 from automl_plugins.tabular.models.mlp import MLP
+from automl_plugins.tabular.report import section
 from automl_plugins.tabular.task import TABULAR
 
 
@@ -29,3 +31,8 @@ def automl_register_models(register: Callable[[ModelSpec], None]) -> None:
 def automl_register_metrics(register: Callable[[MetricSpec], None]) -> None:
     for spec in METRICS:
         register(spec)
+
+
+@hookimpl
+def automl_report_sections(run: Any) -> list[dict[str, str]] | None:
+    return section(run)

@@ -44,6 +44,21 @@ def search_space(trial: Any, ctx: SearchContext) -> dict[str, Any]:
     }
 
 
+_JSON_SPECIALS = set('"\\,:[]{}')
+
+
+def lightgbm_frame(X: pd.DataFrame) -> pd.DataFrame:
+    """``X`` with positional column names when a name has a character LightGBM refuses (JSON specials).
+
+    Column names come from the user's file; LightGBM stores them in JSON and
+    rejects quotes, colons, commas and brackets. The decision depends only on
+    the names, so fit and predict always agree.
+    """
+    if any(_JSON_SPECIALS & set(str(c)) for c in X.columns):
+        return X.set_axis([f"column_{i}" for i in range(X.shape[1])], axis=1)
+    return X
+
+
 class LightGBMModel:
     def __init__(self, params: dict[str, Any], ctx: SearchContext | None) -> None:
         self.params = dict(params)
@@ -97,6 +112,8 @@ class LightGBMModel:
         import lightgbm as lgb
 
         params = self._lgb_params(len(X))
+        X = lightgbm_frame(X)
+        X_valid = None if X_valid is None else lightgbm_frame(X_valid)
         train = lgb.Dataset(X, y, weight=self._weights(y), free_raw_data=True)
         if X_valid is None:
             rounds = int(self.params.get("n_estimators", 100))
@@ -137,10 +154,15 @@ class LightGBMModel:
         return callback
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
-        raw = self.booster.predict(X, num_iteration=self.best_iteration)
+        raw = self.booster.predict(lightgbm_frame(X), num_iteration=self.best_iteration)
         if self.kind == "binary":
             return np.column_stack([1.0 - raw, raw])
         return np.asarray(raw, dtype=float)
+
+    def contributions(self, X: pd.DataFrame) -> np.ndarray:
+        """TreeSHAP values per row and feature (plus a bias column; per class for multiclass)."""
+        return np.asarray(self.booster.predict(lightgbm_frame(X), pred_contrib=True,
+                                               num_iteration=self.best_iteration))
 
     def refit_params(self) -> dict[str, Any]:
         return {**self.params, "n_estimators": max(1, int(round(self.best_iteration * REFIT_ROUNDS_FACTOR)))}

@@ -202,3 +202,16 @@ def test_lightgbm_trains_small_data_on_one_thread():
     model = LIGHTGBM.build(dict(LIGHTGBM.defaults), ctx).fit(X[:300], y[:300], X[300:], y[300:])
     assert model.booster.params["num_threads"] == 1
     assert roc_auc_score(y[300:], model.predict(X[300:])[:, 1]) > 0.7
+
+
+def test_lightgbm_takes_column_names_with_json_characters(tmp_path):
+    """LightGBM refuses quotes, colons and brackets in feature names; user files have them."""
+    rng = np.random.default_rng(0)
+    signal = rng.normal(size=300)
+    frame = pd.DataFrame({'price "net": [EUR]': signal, "a,b{c}": rng.normal(size=300),
+                          "label": np.where(signal > 0, "yes", "no")})
+    run = automl(tmp_path / "run", trials=2, models=["lightgbm"]).fit(frame, target="label")
+    states = [t.state for t in run.study().trials if t.state != TrialState.WAITING]  # queued beyond the budget
+    assert states == [TrialState.COMPLETE, TrialState.COMPLETE]
+    predictions = run.predict(frame.drop(columns=["label"]).head(50))
+    assert (predictions["prediction"] == frame["label"].head(50)).mean() > 0.9

@@ -1,0 +1,226 @@
+"""Everything the report templates show, gathered from a run directory.
+
+Each part is computed on its own and a part that cannot be computed (no
+matplotlib, a plugin no longer installed, a run that never finished) becomes a
+note on the page instead of an error, because a partial report is still worth
+mailing.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from automl.report import charts, deployment, evidence, study_charts, summary
+from automl.report.evidence import Validation
+
+if TYPE_CHECKING:
+    from automl.api import Run
+
+CLASSIFICATION_KINDS = ("binary", "multiclass")
+log = logging.getLogger(__name__)
+
+
+def build(run: Run, slice_by: str | None = None) -> dict[str, Any]:
+    from automl.leaderboard import format_params
+
+    manifest = run.manifest
+    board = run.leaderboard_rows()
+    for row in board:
+        row["params_text"] = format_params(row["params"])
+    complete = [r for r in board if r["score"] is not None]
+    final = run.model_description() if (run.dir.best / "model.json").is_file() else None
+    validation = evidence.load_validation(run.dir.best) if final else None
+    metric = _metric(run, manifest)
+    wording = summary.Wording.from_manifest(manifest)
+    notes: list[str] = []
+    page = {
+        "manifest": manifest,
+        "preset": manifest.get("preset") or {},
+        "board": board,
+        "best": complete[0] if complete else None,
+        "families": best_per_family(complete),
+        "final": final,
+        "n_trials": sum(1 for r in board if r.get("trial") is not None),
+        "summary": _summary(manifest, final, validation, complete, run, wording),
+        "confidence": _confidence(metric, validation, manifest),
+        "search_charts": [],
+        "prediction_charts": [],
+        "data": (manifest.get("data") or {}).get("summary") or {"rows": (manifest.get("data") or {}).get("rows")},
+        "cost": cost(run, manifest),
+        "fairness": None,
+        "sections": plugin_sections(run),
+        "notes": notes,
+        "generated": datetime.now().strftime("%Y-%m-%d %H:%M"),
+    }
+    if slice_by:
+        page["fairness"] = fairness_table(manifest, metric, validation, slice_by)
+    if not charts.available():
+        notes.append(f"Charts are missing because matplotlib is not installed: {charts.INSTALL_HINT}")
+        return page
+    study = run.study()
+    maximize = manifest["direction"] == "maximize"
+    page["search_charts"] = _drawn([
+        lambda: study_charts.optimization_history(study, manifest["metric"]),
+        lambda: study_charts.family_comparison(study, manifest["metric"], maximize),
+        lambda: study_charts.param_importances(study, page["families"][0]["model"]) if page["families"] else None,
+    ])
+    if validation is not None and final is not None:
+        page["prediction_charts"] = _drawn([lambda: _prediction_charts(manifest, final, validation, wording)])
+    return page
+
+
+def _drawn(makers: list[Any]) -> list[charts.Chart]:
+    """Run each chart maker; one that fails is logged and left out, never the whole report."""
+    drawn: list[charts.Chart] = []
+    for make in makers:
+        try:
+            made = make()
+        except Exception as exc:  # noqa: BLE001 - a chart is never worth losing the report
+            log.warning("a report chart was left out: %s", exc)
+            continue
+        if made is None:
+            continue
+        drawn.extend(made if isinstance(made, list) else [made])
+    return drawn
+
+
+def _metric(run: Run, manifest: dict[str, Any]) -> Any:
+    try:
+        return run.catalog.metric(manifest["task"], manifest["kind"], manifest["metric"])
+    except Exception:  # noqa: BLE001 - the plugin may be gone; the report still has the leaderboard
+        return None
+
+
+def _classes(final: dict[str, Any], wording: summary.Wording) -> list[str]:
+    return [wording.label(c) for c in final.get("classes") or []]
+
+
+def _prediction_charts(manifest: dict[str, Any], final: dict[str, Any], validation: Validation,
+                       wording: summary.Wording) -> list[charts.Chart]:
+    from automl.report import prediction_charts
+
+    classes = final.get("classes") or []
+    if manifest["kind"] in CLASSIFICATION_KINDS and len(classes) == 2:
+        positive = summary.positive_class(classes, validation.y, wording)
+        proba = prediction_charts.probabilities(validation, 2)
+        cut = None if proba is None else summary.operating_point(
+            (np.asarray(validation.y).astype(int) == positive).astype(int), proba[:, positive])
+        return prediction_charts.classification_charts(validation, _classes(final, wording), positive, cut)
+    if manifest["kind"] in CLASSIFICATION_KINDS and classes:
+        return prediction_charts.classification_charts(validation, _classes(final, wording), positive=1)
+    if manifest["kind"] == "regression" and validation.y.ndim == 1:
+        return prediction_charts.regression_charts(validation, str(manifest.get("target")))
+    return []
+
+
+def _summary(manifest: dict[str, Any], final: dict[str, Any] | None, validation: Validation | None,
+             complete: list[dict[str, Any]], run: Run, wording: summary.Wording) -> summary.Summary:
+    kind, classes = manifest["kind"], (final or {}).get("classes")
+    try:
+        if validation is not None and kind == "binary" and classes and len(classes) == 2:
+            return summary.binary_summary(validation, classes, wording)
+        if validation is not None and kind == "multiclass" and classes:
+            return summary.multiclass_summary(validation, classes, wording)
+        if validation is not None and kind == "regression" and validation.y.ndim == 1 \
+                and validation.prediction.ndim == 1:
+            return summary.regression_summary(validation, wording)
+    except (ValueError, TypeError) as exc:
+        log.warning("the plain-words summary fell back to scores: %s", exc)
+    return summary.score_summary(complete[0] if complete else None, _baseline_row(run, complete),
+                                 manifest["metric"], wording)
+
+
+def _baseline_row(run: Run, complete: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The best trial of a model marked as the task's baseline, if the search tried one."""
+    task = run.manifest["task"]
+    for row in complete:
+        try:
+            if run.catalog.model(task, row["model"]).baseline:
+                return row
+        except Exception:  # noqa: BLE001 - an ensemble row or a model no longer installed
+            continue
+    return None
+
+
+def _confidence(metric: Any, validation: Validation | None, manifest: dict[str, Any]) -> str | None:
+    if metric is None or validation is None:
+        return None
+    try:
+        folds = evidence.fold_scores(metric, validation)
+        interval = evidence.bootstrap_interval(metric, validation, seed=int(manifest.get("seed") or 0))
+    except (ValueError, TypeError) as exc:
+        log.warning("no confidence interval: %s", exc)
+        return None
+    return summary.confidence_sentence(folds, interval, manifest["metric"])
+
+
+def best_per_family(complete: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    seen: dict[str, dict[str, Any]] = {}
+    for row in complete:
+        if row.get("trial") is None:
+            continue
+        entry = seen.setdefault(row["model"], {"model": row["model"], "score": row["score"], "trial": row["trial"],
+                                               "trials": 0})
+        entry["trials"] += 1
+    return list(seen.values())
+
+
+def cost(run: Run, manifest: dict[str, Any]) -> dict[str, Any]:
+    """Compute time, trials, model size, latency and memory, as far as the run recorded them."""
+    facts: dict[str, Any] = dict(deployment.load(run.dir.best))
+    try:
+        study = run.study()
+    except Exception:  # noqa: BLE001 - an unreadable study still leaves the rest of the facts
+        return facts
+    trials = study.get_trials(deepcopy=False)
+    facts["trials"] = len(trials)
+    facts["trial_states"] = _state_counts(trials)
+    facts["compute_seconds"] = round(sum(t.duration.total_seconds() for t in trials if t.duration), 1)
+    started, finished = manifest.get("created"), manifest.get("finished")
+    if started and finished:
+        fmt = "%Y-%m-%dT%H:%M:%S%z"
+        facts["wall_seconds"] = round((datetime.strptime(finished, fmt) - datetime.strptime(started, fmt))
+                                      .total_seconds(), 1)
+    return facts
+
+
+def _state_counts(trials: list[Any]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for trial in trials:
+        counts[trial.state.name.lower()] = counts.get(trial.state.name.lower(), 0) + 1
+    return counts
+
+
+def fairness_table(manifest: dict[str, Any], metric: Any, validation: Validation | None,
+                   column: str) -> dict[str, Any]:
+    from automl.errors import UserError
+    from automl.report import fairness
+
+    if validation is None or metric is None:
+        raise UserError("--slice-by needs a finished run with its validation predictions (best/validation.npz)")
+    overall, rows = fairness.slice_scores(metric, validation, fairness.slice_column(manifest, column))
+    chart = _drawn([lambda: fairness.slice_chart(rows, column, manifest["metric"])])
+    return {"column": column, "overall": overall, "rows": rows, "flagged": [r for r in rows if r.flagged],
+            "chart": chart[0] if chart else None, "threshold_points": round(100 * fairness.FLAG_POINTS)}
+
+
+def plugin_sections(run: Run) -> list[dict[str, str]]:
+    """Sections added by plugins; a malformed one is skipped with a warning naming its plugin."""
+    from automl.plugins import call_each
+
+    sections = []
+    for plugin, returned in call_each(run.catalog.pm, "automl_report_sections", run=run):
+        for section in returned or []:
+            if not isinstance(section, dict) or "title" not in section or not (
+                "html" in section or "markdown" in section
+            ):
+                log.warning("plugin '%s' returned a report section without a title and html or markdown; skipped",
+                            plugin)
+                continue
+            sections.append({"title": str(section["title"]), "html": section.get("html"),
+                             "markdown": str(section.get("markdown") or "")})
+    return sections

@@ -1,0 +1,72 @@
+"""What running the final model costs: measured once at the end of a run, read by the report.
+
+Latency is timed on the training rows already in memory, through the same
+saved members that ``automl predict`` loads, so it includes their real
+preprocessing; memory is the peak resident size of the search and its workers.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import resource
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+DEPLOYMENT_FILE = "deployment.json"
+BATCH_ROWS = 1000
+SINGLE_ROW_REPEATS = 5
+
+
+def folder_bytes(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+
+
+def peak_memory_mb() -> float:
+    """Peak resident memory of this process or its largest worker, in MB (Linux reports KB)."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return round(max(own, children) / 1024, 1)
+
+
+def _timed_ms(predict: Any) -> float:
+    started = time.perf_counter()
+    predict()
+    return (time.perf_counter() - started) * 1000
+
+
+def measure(best: Path, members: list[tuple[Any, float]], X: Any) -> dict[str, Any]:
+    """Write ``deployment.json``: model size, latency for one row and for a batch, peak memory."""
+    from automl.specs import take
+
+    facts: dict[str, Any] = {"model_bytes": folder_bytes(best), "peak_memory_mb": peak_memory_mb()}
+    try:
+        n = len(X)
+        one, batch = take(X, np.arange(1)), take(X, np.arange(min(BATCH_ROWS, n)))
+
+        def predict(rows: Any) -> None:
+            for model, _ in members:
+                model.predict(rows)
+
+        predict(one)  # the first call pays for lazy imports and caches
+        facts["ms_per_row"] = round(float(np.median([_timed_ms(lambda: predict(one))
+                                                     for _ in range(SINGLE_ROW_REPEATS)])), 3)
+        facts["batch_rows"] = int(min(BATCH_ROWS, n))
+        facts["ms_per_batch"] = round(_timed_ms(lambda: predict(batch)), 3)
+    except Exception as exc:  # noqa: BLE001 - a model that cannot time itself still has a report
+        logging.getLogger(__name__).info("latency not measured: %s", exc)
+    (best / DEPLOYMENT_FILE).write_text(json.dumps(facts, indent=2) + "\n")
+    return facts
+
+
+def load(best: Path) -> dict[str, Any]:
+    path = best / DEPLOYMENT_FILE
+    if not path.is_file():
+        return {}
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError:
+        return {}

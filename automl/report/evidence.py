@@ -1,0 +1,118 @@
+"""What the report stands on: the final model's out-of-sample predictions and the data's shape.
+
+The search already holds every trial's validation predictions; at the end of a
+run the final model's (the blend of its members') are written to
+``best/validation.npz`` with the true values, the row positions and the fold of
+each row. Every classification chart, the bootstrap interval, the fold spread
+and the fairness slices are computed from this one file, so the report never
+refits anything and never needs the training data again (except ``--slice-by``,
+which reads one column of it).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+VALIDATION_FILE = "validation.npz"
+BOOTSTRAP_SAMPLES = 300
+MAX_MISSING_LISTED = 12
+
+
+@dataclass(frozen=True)
+class Validation:
+    y: np.ndarray
+    prediction: np.ndarray
+    index: np.ndarray
+    fold: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+
+def save_validation(folder: Path, y: np.ndarray, prediction: np.ndarray, index: np.ndarray,
+                    fold: np.ndarray) -> None:
+    """Write the evidence file; a task whose targets are not plain arrays simply has none."""
+    try:
+        np.savez_compressed(folder / VALIDATION_FILE, y=np.asarray(y), prediction=np.asarray(prediction),
+                            index=np.asarray(index), fold=np.asarray(fold), allow_pickle=False)
+    except (ValueError, TypeError) as exc:
+        (folder / VALIDATION_FILE).unlink(missing_ok=True)
+        logging.getLogger(__name__).info("no validation evidence saved: %s", exc)
+
+
+def load_validation(best: Path) -> Validation | None:
+    path = best / VALIDATION_FILE
+    if not path.is_file():
+        return None
+    with np.load(path, allow_pickle=False) as data:
+        if any(key not in data for key in ("y", "prediction", "index", "fold")):
+            return None
+        return Validation(data["y"], data["prediction"], data["index"], data["fold"])
+
+
+def fold_scores(metric: Any, validation: Validation) -> list[float]:
+    """The metric on each fold separately: its spread is how much the score moves with the data."""
+    scores = []
+    for fold in np.unique(validation.fold):
+        rows = validation.fold == fold
+        try:
+            scores.append(float(metric.fn(validation.y[rows], validation.prediction[rows])))
+        except ValueError:  # a fold with one class has no AUC
+            continue
+    return scores
+
+
+def bootstrap_interval(metric: Any, validation: Validation, seed: int = 0,
+                       samples: int = BOOTSTRAP_SAMPLES) -> tuple[float, float] | None:
+    """A 90% bootstrap interval of the validation score (rows resampled with replacement)."""
+    n = len(validation)
+    if n < 20:
+        return None
+    rng = np.random.default_rng(seed)
+    scores = []
+    for _ in range(samples):
+        rows = rng.integers(0, n, n)
+        try:
+            scores.append(float(metric.fn(validation.y[rows], validation.prediction[rows])))
+        except ValueError:
+            continue
+    if len(scores) < samples // 2:
+        return None
+    low, high = np.percentile(scores, [5, 95])
+    return float(low), float(high)
+
+
+def summarize_dataset(dataset: Any) -> dict[str, Any]:
+    """Rows, columns, missing values and class balance, stored in run.json when the data is loaded."""
+    import pandas as pd
+
+    summary: dict[str, Any] = {"rows": int(dataset.n_rows), "notes": list(dataset.notes)}
+    X = dataset.X
+    if isinstance(X, pd.DataFrame):
+        missing = X.isna().sum()
+        summary["columns"] = int(X.shape[1])
+        summary["missing_cells"] = int(missing.sum())
+        summary["missing_by_column"] = {str(k): int(v) for k, v in
+                                        missing[missing > 0].sort_values(ascending=False)
+                                        .head(MAX_MISSING_LISTED).items()}
+    columns = dataset.schema.get("columns") if isinstance(dataset.schema, dict) else None
+    if isinstance(columns, dict):
+        summary["column_types"] = {str(name): str(spec.get("type", "")) if isinstance(spec, dict) else str(spec)
+                                   for name, spec in columns.items()}
+    dropped = dataset.schema.get("dropped") if isinstance(dataset.schema, dict) else None
+    if isinstance(dropped, dict):
+        summary["dropped"] = {str(k): str(v) for k, v in dropped.items()}
+    if dataset.classes is not None and dataset.y is not None:
+        labels, counts = np.unique(np.asarray(dataset.y), return_counts=True)
+        names = [str(dataset.classes[int(i)]) if _is_code(i, dataset.classes) else str(i) for i in labels]
+        summary["class_counts"] = dict(zip(names, (int(c) for c in counts), strict=True))
+    return summary
+
+
+def _is_code(value: Any, classes: list[Any]) -> bool:
+    return isinstance(value, (int, np.integer)) and 0 <= int(value) < len(classes)

@@ -1,0 +1,175 @@
+"""Which columns the final model relies on: permutation importance and SHAP.
+
+Both are measured on rows the models did not train on. The final model's
+members were refit on all the data, so their trials' fold models stand in for
+them: each validation row is predicted by the fold model that did not see it,
+which reproduces the out-of-fold predictions the leaderboard scored.
+
+Importance is per column of the user's table, not per derived feature: a date
+becomes several features (year, month, ...) that are permuted together, and
+their SHAP values are summed (SHAP values are additive).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from automl.report.evidence import Validation
+
+MAX_ROWS = 1000
+REPEATS = 5
+TIME_LIMIT_SECONDS = 20.0
+
+
+@dataclass(frozen=True)
+class Importance:
+    column: str
+    mean: float
+    std: float
+
+
+def feature_groups(schema: dict[str, Any]) -> dict[str, list[str]]:
+    """Each raw column and the model features made from it."""
+    groups = {}
+    for name, spec in schema["columns"].items():
+        parts = spec.get("parts") if spec.get("type") == "datetime" else None
+        groups[name] = [f"{name}__{part}" for part in parts] if parts else [name]
+    return groups
+
+
+def training_features(manifest: dict[str, Any], schema: dict[str, Any]) -> pd.DataFrame | None:
+    """The training table's features in the run's row order, or None when the file is gone or changed."""
+    from automl.data import fingerprint, read_table
+    from automl_plugins.tabular.columns import to_features
+
+    data = manifest.get("data") or {}
+    path = data.get("path")
+    try:
+        if not path or fingerprint(path) != data.get("fingerprint"):
+            return None
+        frame = read_table(path)
+    except OSError:
+        return None
+    target = schema.get("target")
+    if target in frame.columns:
+        frame = frame.loc[frame[target].notna()].reset_index(drop=True)
+    if len(frame) != data.get("rows"):
+        return None
+    return to_features(frame, schema["columns"])
+
+
+class FoldPredictor:
+    """The final model's out-of-fold predictions: each row through the fold model that did not train on it."""
+
+    def __init__(self, run: Any, validation: Validation, rows: np.ndarray) -> None:
+        from automl.search import artifacts
+
+        self.fold = validation.fold[rows]
+        description = run.model_description()
+        study = run.study()
+        store = run.dir.artifact_store()
+        trials = {t.number: t for t in study.get_trials(deepcopy=False)}
+        self.members = []
+        for member in description["members"]:
+            trial = trials[member["trial"]]
+            self.members.append((artifacts.load_models(store, trial), float(member["weight"]), member["model"]))
+
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
+        out: np.ndarray | None = None
+        for models, weight, _ in self.members:
+            predicted: np.ndarray | None = None
+            for fold in np.unique(self.fold):
+                mask = self.fold == fold
+                part = np.asarray(models[int(fold)].predict(X.iloc[np.flatnonzero(mask)]), dtype=float)
+                if predicted is None:
+                    predicted = np.zeros((len(X), *part.shape[1:]))
+                predicted[mask] = part
+            out = weight * predicted if out is None else out + weight * predicted
+        assert out is not None
+        return out
+
+
+def sample_rows(validation: Validation, seed: int) -> np.ndarray:
+    """Positions in the validation arrays to explain: all of them, or a random MAX_ROWS."""
+    n = len(validation)
+    if n <= MAX_ROWS:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(seed).choice(n, MAX_ROWS, replace=False))
+
+
+def permutation_importance(predict: Any, X: pd.DataFrame, y: np.ndarray, metric: Any,
+                           groups: dict[str, list[str]], seed: int = 0) -> tuple[list[Importance], int]:
+    """How much the score drops when one column's values are shuffled, averaged over up to REPEATS shuffles.
+
+    Written here rather than with ``sklearn.inspection.permutation_importance``
+    because that shuffles one feature at a time, and a column's derived
+    features must move together. Shuffles go in rounds over all columns, so
+    when the time limit ends the loop every column has the same number of
+    shuffles; returns the importances, best first, and that number.
+    """
+    from threadpoolctl import threadpool_limits
+
+    rng = np.random.default_rng(seed)
+    sign = 1.0 if metric.direction == "maximize" else -1.0
+    drops: dict[str, list[float]] = {column: [] for column in groups}
+    started, rounds = time.perf_counter(), 0
+    with threadpool_limits(1):  # many small predictions: OpenMP start-up would dominate
+        baseline = float(metric.fn(y, predict(X)))
+        while rounds < REPEATS and (rounds == 0 or time.perf_counter() - started < TIME_LIMIT_SECONDS):
+            for column, features in groups.items():
+                shuffled = X.copy()
+                order = rng.permutation(len(X))
+                for feature in features:  # column by column: a categorical keeps its dtype
+                    shuffled[feature] = X[feature].iloc[order].to_numpy(copy=True)
+                    if isinstance(X[feature].dtype, pd.CategoricalDtype):
+                        shuffled[feature] = pd.Categorical(shuffled[feature], dtype=X[feature].dtype)
+                drops[column].append(sign * (baseline - float(metric.fn(y, predict(shuffled)))))
+            rounds += 1
+    results = [Importance(c, float(np.mean(d)), float(np.std(d))) for c, d in drops.items()]
+    return sorted(results, key=lambda r: -r.mean), rounds
+
+
+def lightgbm_shap(models: list[Any], fold: np.ndarray, X: pd.DataFrame,
+                  groups: dict[str, list[str]]) -> list[Importance]:
+    """Mean absolute SHAP value per column, from LightGBM's own TreeSHAP (``pred_contrib``).
+
+    Each row is explained by the fold model that did not train on it.
+    """
+    n_features = X.shape[1]
+    magnitude = np.zeros((len(X), n_features))
+    for k in np.unique(fold):
+        rows = np.flatnonzero(fold == k)
+        model = models[int(k)]
+        contributions = model.contributions(X.iloc[rows])
+        per_class = contributions.reshape(len(rows), -1, n_features + 1)[:, :, :n_features]  # no bias column
+        magnitude[rows] = np.abs(per_class).sum(axis=1)  # summed over the classes of a multiclass model
+    position = {name: i for i, name in enumerate(X.columns)}
+    results = []
+    for column, features in groups.items():
+        values = magnitude[:, [position[f] for f in features]].sum(axis=1)
+        results.append(Importance(column, float(values.mean()), float(values.std())))
+    return sorted(results, key=lambda r: -r.mean)
+
+
+def shap_source(run: Any, predictor: FoldPredictor) -> tuple[list[Any], str] | None:
+    """LightGBM fold models to explain: the final model's heaviest LightGBM member, else the best LightGBM trial.
+
+    TreeSHAP is exact and fast for LightGBM, which is built in; the other tree
+    families would need the separate ``shap`` package.
+    """
+    for models, _, key in sorted(predictor.members, key=lambda m: -m[1]):
+        if key == "lightgbm" and hasattr(models[0], "contributions"):
+            return models, "the final model's LightGBM member"
+    from automl.search import artifacts
+    from automl.search.finalize import ranked_trials
+    from automl.search.space import MODEL_PARAM
+
+    for trial in ranked_trials(run.study()):
+        if trial.params.get(MODEL_PARAM) == "lightgbm" and artifacts.MODELS_ATTR in trial.user_attrs:
+            return artifacts.load_models(run.dir.artifact_store(), trial), f"the best LightGBM trial (#{trial.number})"
+    return None

@@ -1,0 +1,101 @@
+"""The tabular task's report section: which columns drive the predictions."""
+
+from __future__ import annotations
+
+import html
+import logging
+from typing import Any
+
+import numpy as np
+
+from automl_plugins.tabular import explain
+
+TOP = 15
+TITLE = "What drives the predictions"
+log = logging.getLogger(__name__)
+
+
+def section(run: Any) -> list[dict[str, str]] | None:
+    if run.manifest.get("task") != "tabular" or not (run.dir.best / "model.json").is_file():
+        return None
+    from automl.report.evidence import load_validation
+
+    validation = load_validation(run.dir.best)
+    if validation is None:
+        return None
+    manifest, schema = run.manifest, run.schema()
+    features = explain.training_features(manifest, schema)
+    if features is None:
+        note = (f"Column importances need the training data {manifest['data'].get('path')} as it was when the "
+                "run started; it is gone or changed, so they are left out.")
+        return [{"title": TITLE, "html": f"<p class='note'>{html.escape(note)}</p>", "markdown": note}]
+    rows = explain.sample_rows(validation, int(manifest.get("seed") or 0))
+    X = features.iloc[validation.index[rows]].reset_index(drop=True)
+    y = validation.y[rows]
+    groups = explain.feature_groups(schema)
+    metric = run.catalog.metric(manifest["task"], manifest["kind"], manifest["metric"])
+    predictor = explain.FoldPredictor(run, validation, rows)
+    permutation, rounds = explain.permutation_importance(predictor.predict, X, y, metric, groups,
+                                                           seed=int(manifest.get("seed") or 0))
+    shap, shap_from = _shap(run, predictor, X, groups)
+    return [_render(permutation, rounds, shap, shap_from, len(X), manifest["metric"])]
+
+
+def _shap(run: Any, predictor: explain.FoldPredictor, X: Any,
+          groups: dict[str, list[str]]) -> tuple[list[explain.Importance], str]:
+    try:
+        source = explain.shap_source(run, predictor)
+        if source is None:
+            return [], "No LightGBM model was trained, so there are no SHAP values (they are computed for LightGBM)."
+        models, described = source
+        return explain.lightgbm_shap(models, predictor.fold, X, groups), described
+    except Exception as exc:  # noqa: BLE001 - SHAP is a bonus; the permutation importance stands on its own
+        log.warning("SHAP values left out: %s", exc)
+        return [], f"SHAP values could not be computed ({exc})."
+
+
+def _render(permutation: list[explain.Importance], rounds: int, shap: list[explain.Importance],
+            shap_from: str, n_rows: int, metric: str) -> dict[str, str]:
+    from automl.report import charts
+
+    intro = (f"Permutation importance: how much the validation {metric} drops when one column's values are "
+             f"shuffled (mean of {rounds} shuffles over {n_rows:,} rows the models did not train on). "
+             "A column near zero can be removed without loss.")
+    figures: list[str] = []
+    notes: list[str] = []
+    markdown = [intro, "", f"| column | drop in {metric} | ± | mean abs SHAP |", "|---|---:|---:|---:|"]
+    by_shap = {i.column: i.mean for i in shap}
+    if charts.available() and permutation:
+        top = permutation[:TOP]
+        figures.append(charts.bar_chart(
+            "permutation_importance", "Permutation importance", [i.column for i in top], [i.mean for i in top],
+            errors=[i.std for i in top], xlabel=f"drop in validation {metric}", value_format="{:.3g}",
+            caption="Longer bars: columns the model relies on more. Whiskers: spread over the shuffles.").html())
+    if charts.available() and shap:
+        top = shap[:TOP]
+        figures.append(charts.bar_chart(
+            "shap", "SHAP: average impact on the prediction", [i.column for i in top], [i.mean for i in top],
+            xlabel="mean |SHAP value|", value_format="{:.3g}",
+            caption=f"Mean absolute SHAP value per column for {shap_from}, on rows it did not train on.").html())
+    if not shap:
+        notes.append(f"<p class='note'>{html.escape(shap_from)}</p>")
+    rows_html = "".join(
+        f"<tr><td>{html.escape(i.column)}</td><td class='num'>{i.mean:.4g}</td><td class='num'>{i.std:.2g}</td>"
+        f"<td class='num'>{_fmt(by_shap.get(i.column))}</td></tr>" for i in permutation)
+    table = (f"<details><summary>All {len(permutation)} columns</summary><table id='column-importance'><thead>"
+                 f"<tr><th>column</th><th class='num'>drop in {html.escape(metric)}</th><th class='num'>±</th>"
+                 f"<th class='num'>mean |SHAP|</th></tr></thead><tbody>{rows_html}</tbody></table></details>")
+    for i in permutation:
+        markdown.append(f"| {_cell(i.column)} | {i.mean:.4g} | {i.std:.2g} | {_fmt(by_shap.get(i.column))} |")
+    if shap:
+        markdown += ["", f"SHAP values are for {shap_from}."]
+    page = f"<p>{html.escape(intro)}</p><div class='charts'>{''.join(figures)}</div>{''.join(notes)}{table}"
+    return {"title": TITLE, "html": page, "markdown": "\n".join(markdown)}
+
+
+def _fmt(value: float | None) -> str:
+    return "–" if value is None or not np.isfinite(value) else f"{value:.3g}"
+
+
+def _cell(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
