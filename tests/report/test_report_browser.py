@@ -131,3 +131,16 @@ def test_screenshot_is_not_blank(rendered: RenderedRun) -> None:
         colours = image.convert("RGB").getcolors(maxcolors=1 << 16)  # None: more colours than that
     assert width >= 1000 and height >= 400, f"screenshot is only {width}x{height}"
     assert colours is None or len(colours) > 8, f"screenshot looks blank: {len(colours)} distinct colours"
+
+
+def test_prints_to_pdf_with_every_chart(rendered: RenderedRun, tmp_path: Path) -> None:
+    """Printed to PDF through Chromium's print path, the report fits a sensible number of A4 pages."""
+    page = rendered.opened.page
+    page.emulate_media(media="print")
+    pdf = tmp_path / "report.pdf"
+    page.pdf(path=str(pdf), format="A4", print_background=True)
+    page.emulate_media(media="screen")
+    data = pdf.read_bytes()
+    assert data.startswith(b"%PDF") and len(data) > 50_000
+    pages = data.count(b"/Type /Page") - data.count(b"/Type /Pages")
+    assert 2 <= pages <= 20, pages
