@@ -15,11 +15,16 @@ if TYPE_CHECKING:
 
 
 def _environment(autoescape: bool) -> Any:
+    """HTML is autoescaped; Markdown escapes ``<``, ``>`` and ``&`` of every printed value, so a tag in the
+    data shows as text in any Markdown viewer."""
     import jinja2
+
+    from automl.report.tables import markdown_cell, markdown_text
 
     environment = jinja2.Environment(
         loader=jinja2.PackageLoader("automl.templates", "report"),
         autoescape=autoescape,
+        finalize=None if autoescape else markdown_text,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -48,11 +53,6 @@ def size(n_bytes: float | None) -> str:
             return f"{n_bytes:.0f} {unit}" if unit == "bytes" else f"{n_bytes:.1f} {unit}"
         n_bytes /= 1024
     return f"{n_bytes:.1f} GB"
-
-
-def markdown_cell(value: Any) -> str:
-    """Text safe inside a Markdown table cell: pipes and line breaks would break the row."""
-    return str(value).replace("|", "\\|").replace("\n", " ")
 
 
 def write_report(run: Run, out: str | Path | None = None, slice_by: str | None = None) -> Path:

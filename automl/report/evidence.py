@@ -55,6 +55,23 @@ def load_validation(best: Path) -> Validation | None:
         return Validation(data["y"], data["prediction"], data["index"], data["fold"])
 
 
+def training_data_problem(manifest: dict[str, Any]) -> str | None:
+    """Why the run's training data cannot be read again as it was (gone or changed), or None when it can.
+
+    Sections that show rows (texts, images, series) read the data again; the
+    fingerprint check keeps them from pairing predictions with different rows.
+    """
+    from automl.data import fingerprint
+
+    data = manifest.get("data") or {}
+    path = data.get("path")
+    if not path or not Path(path).exists():
+        return f"the training data {path or '(not recorded)'} is gone"
+    if data.get("fingerprint") and fingerprint(path) != data["fingerprint"]:
+        return f"the training data {path} changed since the run"
+    return None
+
+
 def fold_scores(metric: Any, validation: Validation) -> list[float]:
     """The metric on each fold separately: its spread is how much the score moves with the data."""
     scores = []

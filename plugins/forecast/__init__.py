@@ -7,10 +7,12 @@ and Theta come from statsforecast with the ``forecast`` extra.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from automl import MetricSpec, ModelSpec, TaskSpec, hookimpl
 from automl_plugins.forecast.metrics import METRICS
 from automl_plugins.forecast.models import MODELS
+from automl_plugins.forecast.report import section
 from automl_plugins.forecast.task import FORECAST
 
 
@@ -29,3 +31,8 @@ def automl_register_models(register: Callable[[ModelSpec], None]) -> None:
 def automl_register_metrics(register: Callable[[MetricSpec], None]) -> None:
     for spec in METRICS:
         register(spec)
+
+
+@hookimpl
+def automl_report_sections(run: Any) -> list[dict[str, str]] | None:
+    return section(run)

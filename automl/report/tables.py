@@ -1,0 +1,42 @@
+"""Tables for report sections, escaped once and the same way everywhere.
+
+HTML cells go through ``html.escape``. Markdown cells only escape what breaks
+a table row (``|`` and line breaks): the Markdown report escapes ``<``, ``>``
+and ``&`` of everything it prints when it is rendered, so a plugin's Markdown
+stays plain text and is never escaped twice.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from typing import Any
+
+
+def markdown_text(value: Any) -> Any:
+    """Text a Markdown viewer shows as written: no HTML tag in user data is ever rendered."""
+    if not isinstance(value, str):
+        return value
+    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def markdown_cell(value: Any) -> str:
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def markdown_table(header: Sequence[Any], rows: Sequence[Sequence[Any]]) -> str:
+    lines = ["| " + " | ".join(markdown_cell(h) for h in header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(markdown_cell(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def html_table(header: Sequence[Any], rows: Sequence[Sequence[Any]], css_id: str | None = None) -> str:
+    head = "".join(f"<th>{html.escape(str(h))}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in row) + "</tr>" for row in rows)
+    ident = f' id="{html.escape(css_id, quote=True)}"' if css_id else ""
+    return f"<table{ident}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def note_section(title: str, text: str) -> dict[str, str]:
+    """A section that only explains why it has nothing to show."""
+    return {"title": title, "html": f"<p class='note'>{html.escape(text)}</p>", "markdown": text}
