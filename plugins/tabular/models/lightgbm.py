@@ -47,14 +47,14 @@ def search_space(trial: Any, ctx: SearchContext) -> dict[str, Any]:
 _JSON_SPECIALS = set('"\\,:[]{}')
 
 
-def lightgbm_frame(X: pd.DataFrame) -> pd.DataFrame:
+def lightgbm_frame(X: Any) -> Any:
     """``X`` with positional column names when a name has a character LightGBM refuses (JSON specials).
 
     Column names come from the user's file; LightGBM stores them in JSON and
     rejects quotes, colons, commas and brackets. The decision depends only on
     the names, so fit and predict always agree.
     """
-    if any(_JSON_SPECIALS & set(str(c)) for c in X.columns):
+    if isinstance(X, pd.DataFrame) and any(_JSON_SPECIALS & set(str(c)) for c in X.columns):
         return X.set_axis([f"column_{i}" for i in range(X.shape[1])], axis=1)
     return X
 
