@@ -3,9 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-EXTRAS ?= dev,report,image,text,finetune,recommend,forecast
+EXTRAS ?= dev,report,image,text,finetune,recommend,forecast,postgres
 
-.PHONY: demo test lint bench clean browser
+.PHONY: demo test lint bench clean browser postgres
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,7 +19,7 @@ demo: $(STAMP)
 	$(BIN)/automl predict runs/demo demo/new_customers.csv --out demo/scored.csv
 	head -5 demo/scored.csv
 
-test: $(STAMP) browser
+test: $(STAMP) browser postgres
 	$(BIN)/python -m pytest -q
 
 # Debian's chromium, for the report tests in a real headless browser (tests/report/). Playwright drives this one and
@@ -33,6 +33,19 @@ browser:
 	  $$SUDO apt-get install -y -qq chromium >/dev/null 2>&1 \
 	    || { $$SUDO apt-get update -qq >/dev/null 2>&1 && $$SUDO apt-get install -y -qq chromium >/dev/null 2>&1; } \
 	    || echo "warning: could not install chromium; the browser tests in tests/report/ will be skipped" >&2; \
+	fi
+
+# Debian's PostgreSQL server binaries (15 on bookworm), for the multi-machine tests in tests/scale/. The tests start
+# their own throwaway server on 127.0.0.1 (initdb into a temporary folder) and stop it at the end, so the system
+# service is never enabled or started here. Same rules as chromium: sudo when not root, skip with a warning locally.
+postgres:
+	@if ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 && ! command -v pg_ctl >/dev/null 2>&1; then \
+	  SUDO=; if [ "$$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1; then SUDO=sudo; fi; \
+	  echo "installing Debian's postgresql (apt-get install -y postgresql)"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  $$SUDO apt-get install -y -qq postgresql >/dev/null 2>&1 \
+	    || { $$SUDO apt-get update -qq >/dev/null 2>&1 && $$SUDO apt-get install -y -qq postgresql >/dev/null 2>&1; } \
+	    || echo "warning: could not install postgresql; the PostgreSQL tests in tests/scale/ will be skipped" >&2; \
 	fi
 
 lint: $(STAMP)

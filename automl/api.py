@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from automl import integrity
 from automl.catalog import Catalog, build_catalog
 from automl.errors import UserError
 from automl.runs import RunDir
@@ -64,6 +65,7 @@ class Run:
         self.dir = run_dir
         self._catalog = catalog
         self._members: list[tuple[Any, float]] | None = None
+        self._verified = False
 
     @classmethod
     def load(cls, path: str | Path) -> Run:
@@ -101,28 +103,51 @@ class Run:
     def resume(self, quiet: bool = True) -> Run:
         resume_run(self.path, quiet=quiet)
         self._members = None
+        self._verified = False
         return self
 
     # -- the final model ---------------------------------------------------------
+    def verify(self) -> None:
+        """Check ``best/`` and run.json against the checksums recorded when the run finished (once).
+
+        Every read of the final model goes through here first; see :mod:`automl.integrity`.
+        """
+        if not self._verified:
+            integrity.verify(self.dir.best, self.dir.manifest, self.dir.manifest_path)
+            self._verified = True
+
+    def _best_json(self, name: str) -> Any:
+        path = self.dir.best / name
+        self.verify()
+        try:
+            return json.loads(path.read_text())
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise UserError(f"{path} is unreadable or not JSON; the run directory is damaged") from exc
+
     def model_description(self) -> dict[str, Any]:
         path = self.dir.best / "model.json"
         if not path.is_file():
             raise UserError(f"run {self.path} has no final model yet; finish it with 'automl resume {self.path}'")
-        return json.loads(path.read_text())
+        description = self._best_json("model.json")
+        if not isinstance(description, dict) or not isinstance(description.get("members"), list) \
+                or not isinstance(description.get("task"), str):
+            raise UserError(f"{path} does not describe a model (task and members); the run directory is damaged")
+        return description
 
     def schema(self) -> dict[str, Any]:
-        return json.loads((self.dir.best / "schema.json").read_text())
+        return self._best_json("schema.json")
 
     def members(self) -> list[tuple[Any, float]]:
-        """The final model's loaded members and their weights (loaded once)."""
+        """The final model's loaded members and their weights (loaded once, after the checksums are verified)."""
         from automl.search.members import load_member
 
         if self._members is None:
             description = self.model_description()
             task = description["task"]
+            folders = [integrity.member_folder(self.dir.best, m, i) for i, m in enumerate(description["members"])]
             self._members = [
-                (load_member(self.catalog.model(task, m["model"]), self.dir.best / m["path"], m), float(m["weight"]))
-                for m in description["members"]
+                (load_member(self.catalog.model(task, m["model"]), folder, m), float(m["weight"]))
+                for m, folder in zip(description["members"], folders, strict=True)
             ]
         return self._members
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from automl.errors import UserError
+from automl.errors import UnverifiedRunWarning, UserError
 
 if TYPE_CHECKING:
     from automl.workflow import FitOptions
@@ -30,6 +30,14 @@ class AutoMLGroup(click.Group):
             if ctx.obj and ctx.obj.get("debug"):
                 raise
             click.echo(f"error: {exc}", err=True)
+            ctx.exit(EXIT_USER_ERROR)
+        except Exception as exc:
+            if type(exc).__module__.split(".")[0] != "sqlalchemy" or (ctx.obj and ctx.obj.get("debug")):
+                raise
+            from automl.storage import error_line
+
+            # a database error (never with its password): one line, like a user error
+            click.echo(f"error: the study's storage failed: {error_line(exc)}", err=True)
             ctx.exit(EXIT_USER_ERROR)
         except KeyboardInterrupt:
             click.echo("interrupted: completed trials are saved; continue with 'automl resume RUN'", err=True)
@@ -62,6 +70,8 @@ def _plugin_warnings_as_one_line() -> None:
     def show(message, category, filename, lineno, file=None, line=None):  # noqa: ANN001, ANN202
         if issubclass(category, PluginLoadWarning):
             click.echo(f"warning: {message} (hide it with {DISABLE_ENV}=<name>)", err=True)
+        elif issubclass(category, UnverifiedRunWarning):
+            click.echo(f"warning: {message}", err=True)
         else:
             default(message, category, filename, lineno, file, line)
 
@@ -76,9 +86,14 @@ def _plugin_warnings_as_one_line() -> None:
 @click.option("--metric", help="Metric to optimise (default: the task's).")
 @click.option("--time-budget", type=float, default=300.0, show_default=True, help="Wall seconds for the whole run.")
 @click.option("--trials", type=int, help="Stop after this many trials.")
-@click.option("--trial-timeout", type=float, help="Seconds one trial may take.")
+@click.option("--trial-timeout", type=float,
+              help="Seconds one trial may take; trials then run in a child process, killed when it is over.")
 @click.option("--workers", type=int, default=1, show_default=True, help="Local search processes.")
-@click.option("--storage", help="Optuna storage URL (e.g. postgresql://...) instead of the run's journal.")
+@click.option("--storage", help="Optuna storage URL (e.g. postgresql://user@host/db; the password may come from "
+                               "PGPASSWORD) instead of the run's journal; other machines join with 'automl worker'.")
+@click.option("--study", "study_name", help="The study's name in --storage (default: automl); one per run.")
+@click.option("--artifacts", help="Where trials' models go: a folder every worker can reach (NFS) or "
+                                  "s3://bucket/prefix (needs boto3). Default: the run's artifacts/.")
 @click.option("--run-dir", type=click.Path(path_type=Path), help="Run directory (default: runs/<data name>).")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--models", help="Comma-separated model keys to search (default: all of the task's).")
@@ -100,7 +115,8 @@ def _plugin_warnings_as_one_line() -> None:
 @click.option("--preset", help="A use-case preset (see 'automl presets') or a preset .yaml file: its task, metric, "
                                "budget and options are the defaults, and the report uses its words.")
 def fit(path: Path, target: str | None, task: str, metric: str | None, time_budget: float, trials: int | None,
-        trial_timeout: float | None, workers: int, storage: str | None, run_dir: Path | None, seed: int,
+        trial_timeout: float | None, workers: int, storage: str | None, study_name: str | None,
+        artifacts: str | None, run_dir: Path | None, seed: int,
         models: str | None, force: bool, quiet: bool, text_col: str | None, user_col: str | None,
         item_col: str | None, rating_col: str | None, time_col: str | None, top_k: int | None, items: Path | None,
         horizon: int | None, date_col: str | None, id_col: str | None, backbone: tuple[str, ...],
@@ -114,7 +130,8 @@ def fit(path: Path, target: str | None, task: str, metric: str | None, time_budg
                                  date_column=date_col, id_column=id_col)
     options = FitOptions(task_options=task_options,
         task=task, target=target, metric=metric, time_budget=time_budget, trials=trials, workers=workers,
-        storage=storage, run_dir=run_dir, seed=seed, trial_timeout=trial_timeout, force=force, quiet=quiet,
+        storage=storage, study=study_name, artifacts=artifacts, run_dir=run_dir, seed=seed,
+        trial_timeout=trial_timeout, force=force, quiet=quiet,
         models=[m.strip() for m in models.split(",") if m.strip()] if models else None,
     )
     if preset:
@@ -169,13 +186,22 @@ def resume(run_dir: Path, storage: str | None, quiet: bool) -> None:
 
 
 @cli.command()
-@click.argument("run_dir", type=click.Path(path_type=Path))
-@click.option("--storage", help="Storage URL shared by the workers.")
-def worker(run_dir: Path, storage: str | None) -> None:
-    """Join a run's search as one more worker, until its budget is used."""
-    from automl.workflow import worker_main
+@click.argument("run_dir", required=False, type=click.Path(path_type=Path))
+@click.option("--storage", help="Storage URL shared by the workers (the password may come from PGPASSWORD).")
+@click.option("--study", "study_name", help="With --storage and no RUN_DIR: the study to join ('automl fit --study').")
+def worker(run_dir: Path | None, storage: str | None, study_name: str | None) -> None:
+    """Join a run's search as one more worker, until its budget is used.
 
-    worker_main(str(run_dir), index=1000 + (hash(str(run_dir)) % 1000), deadline=None, max_trials=None, storage=storage)
+    RUN_DIR is the run folder (local or on a shared mount). On a machine without
+    it, 'automl worker --storage URL --study NAME' reads the run from the study;
+    the training data and the artifact folder must then be at the same paths.
+    """
+    import os
+
+    from automl.workflow import REMOTE_WORKER_INDEX, worker_main
+
+    worker_main(str(run_dir) if run_dir else None, index=REMOTE_WORKER_INDEX + os.getpid() % 100_000, deadline=None,
+                max_trials=None, storage=storage, study_name=study_name)
 
 
 @cli.command()

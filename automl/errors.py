@@ -12,6 +12,10 @@ class UserError(Exception):
     """A problem with the input or the command line that the user can fix."""
 
 
+class UnverifiedRunWarning(UserWarning):
+    """A run saved before checksums existed: its final model loads, but unverified (one ``warning:`` line)."""
+
+
 class MissingExtra(UserError):
     """An optional dependency is needed; the message names the extra to install."""
 

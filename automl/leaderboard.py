@@ -15,7 +15,7 @@ import optuna
 import pandas as pd
 from optuna.trial import TrialState
 
-from automl.runs import STUDY_NAME, RunDir
+from automl.runs import RunDir
 from automl.search.finalize import ENSEMBLE_ATTR, FINAL_ATTR, TIE_BREAK_METRIC
 from automl.search.objective import FAIL_REASON
 from automl.search.space import MODEL_PARAM, model_params
@@ -28,7 +28,7 @@ SPEED_COLUMNS = ("rows_per_second", "train_rows_per_second")  # inference, and t
 
 def load_study(run: RunDir, storage: str | None = None) -> optuna.Study:
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    return optuna.load_study(study_name=STUDY_NAME, storage=run.storage(storage))
+    return optuna.load_study(study_name=run.study_name, storage=run.storage(storage))
 
 
 def rows(study: optuna.Study, metric: str) -> list[dict[str, Any]]:

@@ -28,6 +28,7 @@ from urllib.parse import urlsplit, urlunsplit
 import filelock
 
 from automl.errors import UserError
+from automl.manifest_check import check_values
 
 FORMAT_VERSION = 1
 STUDY_NAME = "automl"
@@ -53,10 +54,10 @@ def redact_url(url: str) -> str:
     password comes from the environment (``PGPASSWORD``) on resume.
     """
     parts = urlsplit(url)
-    if parts.password is None:
+    userinfo, at, host = parts.netloc.rpartition("@")
+    if not at or ":" not in userinfo:
         return url
-    netloc = parts.netloc.replace(f":{parts.password}@", "@", 1)
-    return urlunsplit(parts._replace(netloc=netloc))
+    return urlunsplit(parts._replace(netloc=f"{userinfo.split(':', 1)[0]}@{host}"))
 
 
 @dataclass
@@ -127,8 +128,11 @@ class RunDir:
     def check_manifest(self) -> dict[str, Any]:
         try:
             manifest = json.loads(self.manifest_path.read_text())
-        except (OSError, json.JSONDecodeError) as exc:
-            raise UserError(f"{self.manifest_path} is unreadable or not JSON ({exc}); the run is damaged") from exc
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+            raise UserError(f"{self.manifest_path} is unreadable or not JSON ({reason}); the run is damaged") from exc
+        if not isinstance(manifest, dict):
+            raise UserError(f"{self.manifest_path} is not a JSON object; the run is damaged or was edited")
         missing = [k for k in _REQUIRED_KEYS if k not in manifest]
         if missing:
             raise UserError(f"{self.manifest_path} lacks {', '.join(missing)}; the run is damaged or was edited")
@@ -137,6 +141,7 @@ class RunDir:
                 f"{self.manifest_path} has format version {manifest['format_version']}; "
                 f"this automl reads version {FORMAT_VERSION}"
             )
+        check_values(manifest, self.manifest_path)  # types and values, before any of them is used
         return manifest
 
     @property
@@ -166,29 +171,47 @@ class RunDir:
         return lock
 
     # -- storage ---------------------------------------------------------------
+    @property
+    def study_name(self) -> str:
+        """The study's name in its storage: ``automl`` unless ``--study`` named it (shared databases)."""
+        return str(self.manifest.get("study") or STUDY_NAME)
+
     def storage_url(self, override: str | None = None) -> str | None:
-        """The external storage URL, if the run uses one (passwords come from the caller)."""
+        """The external storage URL, if the run uses one (passwords come from the caller or ``PGPASSWORD``)."""
         return override or self.manifest.get("storage")
 
     def storage(self, override: str | None = None):  # noqa: ANN201 - an optuna storage
-        import optuna
         from optuna.storages.journal import JournalFileBackend, JournalStorage
 
         url = self.storage_url(override)
         if url:
-            return optuna.storages.RDBStorage(url)
+            from automl.storage import open_rdb_storage
+
+            return open_rdb_storage(url)
         return JournalStorage(JournalFileBackend(str(self.journal_path)))
 
-    def artifact_store(self):  # noqa: ANN201 - an optuna artifact store
-        from optuna.artifacts import FileSystemArtifactStore
+    @property
+    def artifact_location(self) -> str:
+        """Where the trials' artifacts go: the run's ``artifacts/`` or the shared ``--artifacts`` path or S3 URL."""
+        return str(self.manifest.get("artifacts") or self.artifacts)
 
-        self.artifacts.mkdir(exist_ok=True)
-        return FileSystemArtifactStore(str(self.artifacts))
+    def artifact_store(self):  # noqa: ANN201 - an optuna artifact store
+        from automl.storage import open_artifact_store
+
+        return open_artifact_store(self.artifact_location, default=self.artifacts)
 
 
 def command_line() -> str:
-    """The command as the user can paste it back: shell-quoted, and ``automl`` however it was started."""
+    """The command as the user can paste it back: shell-quoted, ``automl`` however it was started, no password."""
     program = Path(sys.argv[0]).name if sys.argv else ""
-    if program in ("automl", "cli.py", "__main__.py"):
-        return shlex.join(["automl", *sys.argv[1:]])
-    return shlex.join(sys.argv)
+    argv = ["automl", *sys.argv[1:]] if program in ("automl", "cli.py", "__main__.py") else list(sys.argv)
+    return shlex.join(_redact_arg(arg) for arg in argv)
+
+
+def _redact_arg(arg: str) -> str:
+    if "://" not in arg:
+        return arg
+    option, eq, value = arg.partition("=")
+    if eq and option.startswith("--"):
+        return f"{option}={redact_url(value)}"
+    return redact_url(arg)

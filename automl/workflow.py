@@ -21,8 +21,18 @@ from automl.data import fingerprint
 from automl.errors import UserError
 from automl.plugins import call_each
 from automl.report.evidence import summarize_dataset
-from automl.runs import RunDir, command_line, package_versions, redact_url
-from automl.search.engine import Budget, ask_lock, open_study, remaining_deadline, search, time_spent
+from automl.runs import STUDY_NAME, RunDir, command_line, package_versions, redact_url
+from automl.search.engine import (
+    RUN_ATTR,
+    Budget,
+    ask_lock,
+    claim_study,
+    open_study,
+    publish_run,
+    remaining_deadline,
+    search,
+    time_spent,
+)
 from automl.search.finalize import choose_final, refit_and_save
 from automl.search.loop import run_loop
 from automl.search.objective import Objective
@@ -32,6 +42,7 @@ from automl.specs import DataSource, TaskSpec
 
 Echo = Callable[[str], None]
 FRAME_FILE = "data.parquet"
+REMOTE_WORKER_INDEX = 1000  # worker indexes from here on are 'automl worker' processes
 
 
 @dataclass
@@ -43,6 +54,8 @@ class FitOptions:
     trials: int | None = None
     workers: int = 1
     storage: str | None = None
+    study: str | None = None  # the study's name in --storage (default "automl"), for databases shared by runs
+    artifacts: str | None = None  # a shared folder or s3://bucket/prefix (default: the run's artifacts/)
     run_dir: str | Path | None = None
     seed: int = 0
     models: Sequence[str] | None = None
@@ -93,6 +106,13 @@ def start_run(source: DataSource, options: FitOptions, echo: Echo = _quiet_echo)
     _check_budget(options)
     run_path = Path(options.run_dir) if options.run_dir else default_run_dir(source)
     RunDir.check_free(run_path, options.force)
+    artifacts = _artifact_location(options.artifacts)
+    if options.storage:
+        from automl.storage import open_rdb_storage
+
+        claim_study(open_rdb_storage(options.storage), options.study or STUDY_NAME, run_path, options.force)
+    elif options.study:
+        raise UserError("--study names the study in an external --storage; pass --storage URL too")
     catalog = build_catalog()
     task_options = {"target": options.target, **options.task_options}
     task = catalog.task(options.task) if options.task != "auto" else detect_task(catalog, source, task_options)
@@ -125,6 +145,8 @@ def start_run(source: DataSource, options: FitOptions, echo: Echo = _quiet_echo)
         "seed": options.seed,
         "models": models,
         "storage": redact_url(options.storage) if options.storage else None,
+        "study": options.study,
+        "artifacts": artifacts,
         "data": {"path": None if isinstance(source, pd.DataFrame) else str(Path(source).resolve()),
                  "fingerprint": fingerprint(source), "rows": dataset.n_rows,
                  "summary": summarize_dataset(dataset)},
@@ -139,6 +161,8 @@ def start_run(source: DataSource, options: FitOptions, echo: Echo = _quiet_echo)
     with run.acquire():
         setup = build_setup(run, catalog, dataset=dataset)
         study = open_study(run, metric.direction, options.seed, storage=options.storage)
+        if options.storage:
+            publish_run(study, run)
         enqueue_starting_points(study, setup.models)
         _search_and_finish(run, setup, options.quiet, options.storage, echo)
     return run
@@ -221,15 +245,91 @@ def usable_cpus() -> int:
         return os.cpu_count() or 1
 
 
-def worker_main(run_path: str, index: int, deadline: float | None, max_trials: int | None, storage: str | None) -> None:
-    """A search process joining a run's study (a local ``--workers`` process or ``automl worker``)."""
-    run = RunDir.open(run_path)
-    setup = build_setup(run, build_catalog())
-    study = open_study(run, setup.metric.direction, setup.seed, worker=index, storage=storage)
-    manifest = run.manifest
-    if deadline is None:
-        deadline = remaining_deadline(study, Budget(manifest["time_budget"], manifest["trials"]))
-    if max_trials is None:
-        max_trials = manifest["trials"]
-    run_loop(study, Objective(setup, deadline), deadline, max_trials, ask_lock(run),
-             callbacks=(lambda _study, trial: _notify(setup, trial),))
+def _artifact_location(given: str | None) -> str | None:
+    """``--artifacts``: an S3 URL (boto3 needed) or a folder, made absolute and created."""
+    if not given:
+        return None
+    if "://" in given:
+        if not given.startswith("s3://"):
+            raise UserError(f"--artifacts {given}: give a folder (a shared NFS path works) or s3://bucket/prefix")
+        from automl.storage import _s3_store
+
+        _s3_store(given)  # checks boto3 and the URL now, not in the middle of the search
+        return given
+    path = Path(given).expanduser().resolve()
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"--artifacts {given}: cannot create the folder ({exc.strerror})") from None
+    return str(path)
+
+
+def worker_main(run_path: str | None, index: int, deadline: float | None, max_trials: int | None,
+                storage: str | None, study_name: str | None = None) -> None:
+    """A search process joining a run's study (a local ``--workers`` process or ``automl worker``).
+
+    With ``run_path`` the run folder is read (on this machine or a shared
+    mount); with only ``storage`` and ``study_name`` the run's manifest comes
+    from the study itself, and the data and artifact paths it names must be
+    reachable from this machine.
+    """
+    import shutil
+
+    run, scratch = _worker_run(run_path, storage, study_name)
+    try:
+        manifest = run.manifest
+        source = manifest["data"]["path"]
+        if source and not Path(source).exists():
+            raise UserError(
+                f"the training data {source} of run {manifest.get('name')} is not reachable from this machine; "
+                "make it available at the same path (e.g. on a shared NFS mount) and start the worker again"
+            )
+        run.artifact_store()  # a clear error now if the shared artifact folder is not mounted here
+        # a local --workers process shares the machine's CPUs; 'automl worker' on a server database
+        # (index >= 1000) is meant to have a machine, or a CPU set, of its own
+        remote = index >= REMOTE_WORKER_INDEX and run.storage_url(storage)
+        setup = build_setup(run, build_catalog(), workers=1 if remote else None)
+        study = open_study(run, setup.metric.direction, setup.seed, worker=index, storage=storage)
+        if deadline is None:
+            deadline = remaining_deadline(study, Budget(manifest["time_budget"], manifest["trials"]))
+        if max_trials is None:
+            max_trials = manifest["trials"]
+        run_loop(study, Objective(setup, deadline), deadline, max_trials, ask_lock(run, storage),
+                 callbacks=(lambda _study, trial: _notify(setup, trial),))
+    finally:
+        if scratch:
+            shutil.rmtree(run.path, ignore_errors=True)
+
+
+def _worker_run(run_path: str | None, storage: str | None, study_name: str | None) -> tuple[RunDir, bool]:
+    """The run a worker joins, and whether it is a scratch copy made from the study (to delete at the end)."""
+    import tempfile
+
+    import optuna
+
+    from automl.storage import open_rdb_storage
+
+    if run_path is not None:
+        return RunDir.open(run_path), False
+    if not storage or not study_name:
+        raise UserError(
+            "give the run folder (automl worker RUN) or the study (automl worker --storage URL --study NAME)"
+        )
+    backend = open_rdb_storage(storage)
+    try:
+        study = optuna.load_study(study_name=study_name, storage=backend)
+    except KeyError:
+        names = ", ".join(optuna.get_all_study_names(backend)) or "none"
+        raise UserError(
+            f"no study '{study_name}' in {redact_url(storage)}; the studies there are: {names}"
+        ) from None
+    published = study.user_attrs.get(RUN_ATTR)
+    if not published:
+        raise UserError(f"study '{study_name}' in {redact_url(storage)} was not started by 'automl fit'")
+    shared = Path(published["run_dir"])
+    if (shared / "run.json").is_file():
+        return RunDir.open(shared), False
+    scratch = RunDir(Path(tempfile.mkdtemp(prefix=f"automl-worker-{study_name}-")))
+    scratch.write_manifest({**published["manifest"], "artifacts": published["artifacts"],
+                            "storage": redact_url(storage), "study": study_name})
+    return scratch, True

@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import warnings
 from collections import Counter
 from pathlib import Path
 
@@ -40,7 +41,7 @@ def read_table(source: DataSource) -> pd.DataFrame:
     """A DataFrame from a frame, CSV, TSV or Parquet path, with missing markers as NaN."""
     if isinstance(source, pd.DataFrame):
         names = [str(c).strip() for c in source.columns]
-        _check_duplicate_columns(names, "the data frame")
+        _check_duplicate_columns(names, "the data frame", final=True)
         frame = source.copy()
         frame.columns = names  # as in a CSV, and as the JSON schema saved with a model records them
         return _markers_to_nan(frame)
@@ -61,7 +62,10 @@ def read_table(source: DataSource) -> pd.DataFrame:
     if truncated:  # the last line may be cut short
         text_head = text_head[: text_head.rfind("\n") + 1] or text_head
     delimiter = _sniff_delimiter(text_head, path)
-    header = next(csv.reader(io.StringIO(text_head), delimiter=delimiter), [])
+    try:  # newline="": a bare \r ends a line, as it does for pandas
+        header = next(csv.reader(io.StringIO(text_head, newline=""), delimiter=delimiter), [])
+    except csv.Error as exc:
+        raise UserError(f"cannot parse the header of {path}: {exc}; check the delimiter and quoting") from exc
     _check_duplicate_columns([h.strip() for h in header], str(path))
     frame = _read_csv(path, delimiter, encodings)
     frame.columns = [str(c).strip() for c in frame.columns]
@@ -76,17 +80,25 @@ def _read_csv(path: Path, delimiter: str, encodings: list[str]) -> pd.DataFrame:
     """Read with the likeliest encoding, falling back when a byte past the sniffed head does not fit."""
     for encoding in encodings:
         try:
-            return pd.read_csv(
-                path,
-                sep=delimiter,
-                encoding=encoding,
-                na_values=MISSING_MARKERS,
-                keep_default_na=True,
-                skipinitialspace=True,
-                low_memory=False,
-            )
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", pd.errors.ParserWarning)
+                return pd.read_csv(
+                    path,
+                    sep=delimiter,
+                    encoding=encoding,
+                    na_values=MISSING_MARKERS,
+                    keep_default_na=True,
+                    skipinitialspace=True,
+                    low_memory=False,
+                    index_col=False,  # extra fields never become an index that shifts the columns
+                )
         except UnicodeDecodeError:
             continue
+        except pd.errors.ParserWarning as exc:  # rows wider than the header (trailing delimiters are fine)
+            raise UserError(
+                f"rows of {path} have more fields than its header has column names; check the delimiter and "
+                "quoting, or name every column in the header"
+            ) from exc
         except (pd.errors.ParserError, ValueError) as exc:
             first = str(exc).strip().splitlines()[0]
             raise UserError(f"cannot parse {path} as a table: {first}; check the delimiter and quoting") from exc
@@ -100,7 +112,7 @@ def _read_parquet(path: Path) -> pd.DataFrame:
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise UserError(f"cannot read {path} as Parquet: {first}") from exc
     frame.columns = [str(c).strip() for c in frame.columns]
-    _check_duplicate_columns(list(frame.columns), str(path))
+    _check_duplicate_columns(list(frame.columns), str(path), final=True)
     if frame.empty:
         raise UserError(f"{path} has no rows")
     return _markers_to_nan(frame)
@@ -167,9 +179,10 @@ def _sniff_delimiter(text: str, path: Path) -> str:
         return best if counts[best] else ","
 
 
-def _check_duplicate_columns(columns: list[str], where: str) -> None:
-    # blank names (a trailing delimiter, an index column) are named "Unnamed: N" by pandas
-    duplicated = sorted(name for name, count in Counter(columns).items() if count > 1 and name)
+def _check_duplicate_columns(columns: list[str], where: str, final: bool = False) -> None:
+    # in a CSV header, blank names (a trailing delimiter, an index column) are named "Unnamed: N" by pandas;
+    # in a frame or a Parquet file (``final``) the names are kept as they are, so blank ones must be unique too
+    duplicated = sorted(name for name, count in Counter(columns).items() if count > 1 and (name or final))
     if duplicated:
         names = ", ".join(repr(n) for n in duplicated)
         raise UserError(f"duplicate column names in {where}: {names}; give every column a unique name")

@@ -2,7 +2,9 @@
 
 One Optuna study per run. The time budget counts across sessions: a resumed run
 continues with what is left. Trials that were in flight when a process died
-are marked FAIL (with the reason) and queued again with the same parameters.
+are marked FAIL (with the reason) and queued again with the same parameters:
+at start, under the run lock, for the local journal; by their stopped
+heartbeats for a server database, whose workers may run on other machines.
 """
 
 from __future__ import annotations
@@ -12,20 +14,26 @@ import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import filelock
 import optuna
 from optuna.samplers import TPESampler
+from optuna.storages._heartbeat import is_heartbeat_enabled
 from optuna.trial import FrozenTrial, TrialState
 
-from automl.runs import STUDY_NAME, RunDir
-from automl.search.loop import INTERRUPTED_ATTR, run_loop
+from automl.errors import UserError
+from automl.runs import RunDir
+from automl.search.liveness import INTERRUPTED_ATTR, drain, with_retry
+from automl.search.loop import run_loop
 from automl.search.objective import FAIL_REASON, Objective
 from automl.search.progress import SearchProgress
 from automl.search.pruning import make_pruner
 from automl.search.setup import SearchSetup
 
 SEARCH_SECONDS_ATTR = "search_seconds"
+RUN_ATTR = "automl_run"  # in an external study: what a worker on another machine needs to join it
 SEARCH_SHARE = 0.9  # of the time budget; the rest is kept for ensembling and the refit
 
 
@@ -42,6 +50,8 @@ class Budget:
 def open_study(run: RunDir, direction: str, seed: int, worker: int = 0, storage: str | None = None) -> optuna.Study:
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+    # our ask-and-tell loop sends heartbeats itself (automl.search.liveness.Heartbeat)
+    warnings.filterwarnings("ignore", message="Heartbeat of storage is supposed to be used", category=UserWarning)
     sampler = TPESampler(
         seed=seed + worker,
         multivariate=True,
@@ -51,7 +61,7 @@ def open_study(run: RunDir, direction: str, seed: int, worker: int = 0, storage:
     )
     return optuna.create_study(
         storage=run.storage(storage),
-        study_name=STUDY_NAME,
+        study_name=run.study_name,
         direction=direction,
         sampler=sampler,
         pruner=make_pruner(),
@@ -84,8 +94,43 @@ def remaining_deadline(study: optuna.Study, budget: Budget) -> float | None:
     return None if seconds is None else time.time() + max(0.0, seconds - time_spent(study))
 
 
-def ask_lock(run: RunDir) -> filelock.BaseFileLock:
+def ask_lock(run: RunDir, storage: str | None = None) -> Any:
+    """The lock around asking for a trial: a PostgreSQL advisory lock, shared by every machine, or a lock file."""
+    from automl.storage import AdvisoryLock, full_url, is_postgres
+
+    url = run.storage_url(storage)
+    if is_postgres(url):
+        return AdvisoryLock(full_url(str(url)), f"automl:{run.study_name}")
     return filelock.FileLock(str(run.path / "ask.lock"))
+
+
+def claim_study(storage: Any, name: str, run_path: Path, force: bool) -> None:
+    """Refuse to join another run's study in a shared database; with ``force``, replace this run's own."""
+    try:
+        existing = optuna.load_study(study_name=name, storage=storage)
+    except KeyError:
+        return
+    owner = existing.user_attrs.get(RUN_ATTR, {}).get("run_dir")
+    if force and owner == str(run_path.resolve()):
+        optuna.delete_study(study_name=name, storage=storage)
+        return
+    from automl.storage import display_url
+
+    url = display_url(str(getattr(storage, "url", "")))
+    raise UserError(
+        f"the storage {url} already holds a study named '{name}' (of run {owner or 'unknown'}); "
+        "pass --study NAME to give this run its own, or join it with 'automl worker'"
+        + ("" if force else " (--force replaces it only when it belongs to this --run-dir)")
+    )
+
+
+def publish_run(study: optuna.Study, run: RunDir) -> None:
+    """Keep the run's manifest in the study, so 'automl worker --storage URL --study NAME' needs no run folder."""
+    location = run.artifact_location
+    if "://" not in location:
+        location = str(Path(location).resolve())
+    study.set_user_attr(RUN_ATTR, {"manifest": run.manifest, "run_dir": str(run.path.resolve()),
+                                   "artifacts": location})
 
 
 def search(
@@ -99,7 +144,8 @@ def search(
 ) -> optuna.Study:
     """Search until the budget is used; returns the study."""
     study = open_study(setup.run, setup.metric.direction, setup.seed, storage=storage)
-    recover_interrupted(study)
+    if not is_heartbeat_enabled(study._storage):  # noqa: SLF001 - else workers elsewhere may own RUNNING trials
+        recover_interrupted(study)
     spent_before = time_spent(study)
     session_start = time.time()
     deadline = remaining_deadline(study, budget)
@@ -113,11 +159,18 @@ def search(
         callbacks = [record_time, progress.on_trial]
         if on_trial is not None:
             callbacks.append(lambda _s, t: on_trial(t))
-        run_loop(study, objective, deadline, budget.max_trials, ask_lock(setup.run), tuple(callbacks))
+        run_loop(study, objective, deadline, budget.max_trials, ask_lock(setup.run, storage), tuple(callbacks))
         for process in workers:
             process.join()
-        record_time(study, None)  # type: ignore[arg-type]
+        drain(study, timeout=_drain_seconds(study))
+        with_retry(study, record_time, study, None)
     return study
+
+
+def _drain_seconds(study: optuna.Study) -> float:
+    """How long to wait for trials on other machines: long enough to tell a dead worker's trial from a slow one."""
+    grace = getattr(getattr(study._storage, "_backend", None), "grace_period", None)  # noqa: SLF001
+    return 2.0 * float(grace or 30) + 30.0
 
 
 def _start_workers(

@@ -15,6 +15,7 @@ import numpy as np
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
+from automl import integrity
 from automl.errors import UserError
 from automl.report.evidence import save_validation
 from automl.search import artifacts, noise
@@ -237,6 +238,7 @@ def refit_and_save(setup: SearchSetup, study: optuna.Study, selection: Selection
     (staging / "model.json").write_text(json.dumps(description, indent=2, default=_json_default) + "\n")
     (staging / "schema.json").write_text(json.dumps(setup.dataset.schema, indent=2, default=_json_default) + "\n")
     save_final_validation(setup, study, members, staging)
+    integrity.record(staging, setup.run.manifest)  # last: checksums of every file above, and of run.json
     shutil.rmtree(setup.run.best, ignore_errors=True)
     staging.replace(setup.run.best)
     study.set_user_attr(

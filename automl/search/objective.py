@@ -10,12 +10,14 @@ import logging
 import os
 import socket
 import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import optuna
 
-from automl.search import artifacts
+from automl.search import artifacts, isolation
 from automl.search.setup import SearchSetup
 from automl.search.space import MODEL_PARAM, sample
 from automl.specs import take
@@ -74,44 +76,68 @@ class Objective:
         except optuna.TrialPruned:
             raise
         except Exception as exc:
-            trial.set_user_attr(FAIL_REASON, f"{type(exc).__name__}: {exc}"[:500])
+            reason = str(exc) if isinstance(exc, isolation.ChildFailed) else f"{type(exc).__name__}: {exc}"
+            trial.set_user_attr(FAIL_REASON, reason[:500])
             raise
 
     def _fit_and_score(self, trial: optuna.Trial, spec: Any, params: dict, ctx: Any) -> float:
         setup = self.setup
-        X, y = setup.dataset.X, np.asarray(setup.dataset.y)
-        fold_models, fold_predictions, refit_params = [], [], []
-        fit_seconds = predict_seconds = 0.0
-        train_rows, throughputs = 0, []
-        for fold_number, (train, valid) in enumerate(setup.folds):
-            ctx.reporter = _reporter(trial) if fold_number == 0 else None
-            started = time.perf_counter()
-            estimator = spec.build(params, ctx)
-            estimator.fit(take(X, train), y[train], take(X, valid), y[valid])
-            fit_seconds += time.perf_counter() - started
-            train_rows += len(train)
-            if getattr(estimator, "examples_per_second", None):  # examples processed, e.g. over several epochs
-                throughputs.append(float(estimator.examples_per_second))
-            started = time.perf_counter()
-            fold_predictions.append(np.asarray(estimator.predict(take(X, valid))))
-            predict_seconds += time.perf_counter() - started
-            fold_models.append(estimator)
-            refit = getattr(estimator, "refit_params", None)
-            refit_params.append(refit() if callable(refit) else params)
-        predictions = np.concatenate(fold_predictions)
+        if setup.trial_timeout:
+            deadline = isolation.hard_deadline(setup.trial_timeout)
+            folds = isolation.run_isolated(lambda report: self._fit_folds(spec, params, ctx, report),
+                                           _reporter(trial), deadline)
+        else:
+            folds = self._fit_folds(spec, params, ctx, _reporter(trial))
+        predictions = np.concatenate(folds.predictions)
         scores = score_all(setup, predictions)
         score = scores.get(setup.metric.name, np.nan)
         if not np.isfinite(score):
             raise ValueError(f"the {setup.metric.name} of this model is not a finite number")
-        size = artifacts.save_trial(setup.run.artifact_store(), trial, fold_models, predictions)
+        size = artifacts.save_trial(setup.run.artifact_store(), trial, folds.models, predictions)
         trial.set_user_attr("metrics", scores)
-        trial.set_user_attr("fit_seconds", round(fit_seconds, 3))
-        trial.set_user_attr("predict_ms_per_1k", round(1e6 * predict_seconds / max(len(predictions), 1), 3))
+        trial.set_user_attr("fit_seconds", round(folds.fit_seconds, 3))
+        trial.set_user_attr("predict_ms_per_1k", round(1e6 * folds.predict_seconds / max(len(predictions), 1), 3))
         trial.set_user_attr("size_bytes", size)
-        throughput = np.mean(throughputs) if throughputs else train_rows / max(fit_seconds, 1e-9)
+        throughput = np.mean(folds.throughputs) if folds.throughputs else \
+            folds.train_rows / max(folds.fit_seconds, 1e-9)
         trial.set_user_attr("train_rows_per_second", round(float(throughput), 1))
-        trial.set_user_attr("refit_params", merge_refit_params(refit_params))
+        trial.set_user_attr("refit_params", merge_refit_params(folds.refit_params))
         return score
+
+    def _fit_folds(self, spec: Any, params: dict, ctx: Any, report: Callable[[int, float], None]) -> FoldResults:
+        """Fit and predict every fold; runs in the search process or in a killable child."""
+        setup = self.setup
+        X, y = setup.dataset.X, np.asarray(setup.dataset.y)
+        out = FoldResults()
+        for fold_number, (train, valid) in enumerate(setup.folds):
+            ctx.reporter = report if fold_number == 0 else None
+            started = time.perf_counter()
+            estimator = spec.build(params, ctx)
+            estimator.fit(take(X, train), y[train], take(X, valid), y[valid])
+            out.fit_seconds += time.perf_counter() - started
+            out.train_rows += len(train)
+            if getattr(estimator, "examples_per_second", None):  # examples processed, e.g. over several epochs
+                out.throughputs.append(float(estimator.examples_per_second))
+            started = time.perf_counter()
+            out.predictions.append(np.asarray(estimator.predict(take(X, valid))))
+            out.predict_seconds += time.perf_counter() - started
+            out.models.append(estimator)
+            refit = getattr(estimator, "refit_params", None)
+            out.refit_params.append(refit() if callable(refit) else params)
+        return out
+
+
+@dataclass
+class FoldResults:
+    """What fitting every fold produced, handed back from a child process when the trial is isolated."""
+
+    models: list[Any] = field(default_factory=list)
+    predictions: list[np.ndarray] = field(default_factory=list)
+    refit_params: list[dict[str, Any]] = field(default_factory=list)
+    throughputs: list[float] = field(default_factory=list)
+    fit_seconds: float = 0.0
+    predict_seconds: float = 0.0
+    train_rows: int = 0
 
 
 def same_parameters(trial: optuna.Trial) -> int | None:
@@ -143,7 +169,7 @@ def fastest_fit_seconds(study: optuna.Study, model: str) -> float | None:
     return float(min(seconds)) if seconds else None
 
 
-def _reporter(trial: optuna.Trial):  # noqa: ANN202
+def _reporter(trial: optuna.Trial) -> Callable[[int, float], None]:
     def report(step: int, value: float) -> None:
         trial.report(value, step)
         if trial.should_prune():

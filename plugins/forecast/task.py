@@ -240,6 +240,7 @@ def prepare(source: DataSource | None, schema: Mapping[str, Any]) -> Batch:
 def _check_same_history(frame: pd.DataFrame, source: DataSource, schema: Mapping[str, Any], ids: np.ndarray,
                         last_t: np.ndarray) -> None:
     """A history passed to predict must end where the training data ended: the forecasts start there."""
+    cols.read_values(frame, schema["target"], source_name(source))  # numbers, as in training
     series, t = _requested(frame, source, schema, ids)
     ends = pd.Series(t).groupby(series).max()
     for code, end in ends.items():

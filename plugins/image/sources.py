@@ -86,23 +86,30 @@ def _sorted_classes(values: list[Any]) -> list[Any]:
 
 
 def _resolve(frame: Any, column: str, base: Path, where: str, contained: bool) -> list[Path]:
+    """Absolute paths; a CSV's row numbers (header = row 1) come from the frame's index, kept from the file."""
     resolved = []
-    for row, value in enumerate(frame[column].tolist(), start=2):
+    for index, value in zip(frame.index, frame[column].tolist(), strict=True):
         if contained:
-            resolved.append(files.inside(base, str(value), f"{where} row {row}"))
+            resolved.append(files.inside(base, str(value), f"{where} row {int(index) + 2}"))
         else:
             resolved.append((base / str(value).strip()).resolve())
     return resolved
 
 
-def _path_column(frame: Any, base: Path, where: str, wanted: str | None = None) -> str:
+def _path_column(frame: Any, base: Path, where: str, wanted: str | None = None, contained: bool = False) -> str:
     if wanted and wanted in frame.columns:
         return wanted
     column = files.find_path_column(_columns(frame), base)
     if column is None:
+        if contained:  # paths that all leave the folder: name the first one, not "no path column"
+            for name, values in _columns(frame).items():
+                texts = [str(v).strip() for v in values if isinstance(v, str) and str(v).strip()]
+                if texts and sum(files.has_image_suffix(t) for t in texts) >= 0.8 * len(texts):
+                    _resolve(frame.loc[frame[name].notna()], name, base, where, contained)
+        expected = f"the column '{wanted}' the model was trained with, or " if wanted else ""
         raise UserError(
-            f"no column of {where} holds paths of existing image files (relative to {base}); "
-            f"columns are: {', '.join(map(str, frame.columns))}"
+            f"no column of {where} holds paths of existing image files (relative to {base}); it needs "
+            f"{expected}a column of image paths; columns are: {', '.join(map(str, frame.columns))}"
         )
     return column
 
@@ -113,7 +120,7 @@ def training_listing(source: DataSource, options: Mapping[str, Any]) -> Listing:
         paths, labels, classes = files.folder_listing(root)
         return Listing(paths, files.display_names(paths, root), str(root), labels, classes, {"source": "folder"})
     frame, base, where, contained = _table(source)
-    column = _path_column(frame, base, where, options.get("path_column"))
+    column = _path_column(frame, base, where, options.get("path_column"), contained)
     target = options.get("target")
     others = [str(c) for c in frame.columns if c != column]
     if target is None:
@@ -125,7 +132,7 @@ def training_listing(source: DataSource, options: Mapping[str, Any]) -> Listing:
         raise UserError(f"column '{target}' not found in {where}; columns are: {', '.join(map(str, frame.columns))}")
     missing = frame[target].isna() | frame[column].isna()
     notes = [f"ignored {int(missing.sum())} rows of {where} without a path or a label"] if missing.any() else []
-    frame = frame.loc[~missing].reset_index(drop=True)
+    frame = frame.loc[~missing]  # the index stays the file's row numbers, for messages
     paths = _resolve(frame, column, base, where, contained)
     labels = [_plain(v) for v in frame[target].tolist()]
     schema = {"source": "table", "path_column": column, "label_column": target}
@@ -144,7 +151,7 @@ def prediction_listing(source: DataSource, schema: Mapping[str, Any]) -> Listing
         if files.has_image_suffix(path.name):
             return Listing([path.resolve()], [str(path)], str(path))
     frame, base, where, contained = _table(source)
-    column = _path_column(frame, base, where, schema.get("path_column"))
-    frame = frame.loc[frame[column].notna()].reset_index(drop=True)
+    column = _path_column(frame, base, where, schema.get("path_column"), contained)
+    frame = frame.loc[frame[column].notna()]
     paths = _resolve(frame, column, base, where, contained)
     return Listing(paths, [str(v).strip() for v in frame[column].tolist()], where)

@@ -121,6 +121,40 @@ def _categorical_description(text: pd.Series, n_rows: int) -> dict[str, Any]:
 
 
 # -- applying a schema --------------------------------------------------------
+# a column is typed numeric when 98% of its values read as numbers, a date when 90% parse: a new file
+# with more unreadable values than that does not match the schema (the column holds something else).
+# An unseen category or yes/no value is not an error: it becomes missing, as a rare level would.
+UNREADABLE_SHARE = {"numeric": 0.02, "datetime": 0.1}
+
+
+def check_values(frame: pd.DataFrame, columns: dict[str, dict[str, Any]], where: str) -> None:
+    """A UserError naming the first column whose values do not fit the type it had in training."""
+    from automl.errors import UserError
+
+    for name, spec in columns.items():
+        kind = spec["type"]
+        if kind not in UNREADABLE_SHARE:
+            continue
+        column = frame[name]
+        present = column.notna().to_numpy()
+        if not present.any() or (kind == "numeric" and pd.api.types.is_numeric_dtype(column)):
+            continue
+        if kind == "datetime" and pd.api.types.is_datetime64_any_dtype(column):
+            continue
+        if kind == "numeric":
+            readable = pd.to_numeric(column, errors="coerce").notna().to_numpy()
+        else:
+            readable = _parse_dates(column.astype("string")).notna().to_numpy()
+        bad = present & ~readable
+        if bad.sum() > UNREADABLE_SHARE[kind] * present.sum():
+            row = int(np.flatnonzero(bad)[0])
+            what = {"numeric": "numbers", "datetime": "dates"}[kind]
+            raise UserError(
+                f"column '{name}' of {where} should hold {what}, as it did in training, but {bad.sum()} of its "
+                f"values do not, e.g. {column.iloc[row]!r} in data row {row + 1}; fix those values or the column"
+            )
+
+
 def to_features(frame: pd.DataFrame, columns: dict[str, dict[str, Any]]) -> pd.DataFrame:
     """Model features from raw columns, by the rules recorded at training time."""
     out: dict[str, pd.Series] = {}

@@ -51,6 +51,13 @@ def analyse_target(frame: pd.DataFrame, name: str | None, where: str, kind: str 
         if numeric.isna().any():
             bad = _plain(values[numeric.isna()].iloc[0])
             raise UserError(f"target '{name}' has non-numeric value {bad!r}; regression needs numbers")
+        infinite = ~np.isfinite(numeric.to_numpy(dtype=float))
+        if infinite.any():
+            bad = _plain(values[infinite].iloc[0])
+            raise UserError(
+                f"target '{name}' in {where} has an infinite value ({bad!r}); regression needs finite numbers: "
+                "fix or remove those rows"
+            )
         y, classes = numeric.to_numpy(dtype=float), None
     else:
         y, classes = encode_classes(values, name)
@@ -67,7 +74,8 @@ def infer_kind(values: pd.Series) -> str:
         return "binary"
     if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
         return "multiclass"
-    integral = np.allclose(values.to_numpy(dtype=float) % 1, 0)
+    with np.errstate(invalid="ignore"):  # an infinite value is not integral (and is refused later)
+        integral = np.allclose(values.to_numpy(dtype=float) % 1, 0)
     if integral and n_classes <= MAX_CLASSES_FOR_INTEGERS and n_classes <= max(3, 0.1 * len(values)):
         return "multiclass"
     return "regression"

@@ -15,7 +15,7 @@ from automl.data import read_table, source_name
 from automl.errors import UserError
 from automl.predictions import add_class_columns
 from automl.specs import DataSource, Fold
-from automl_plugins.tabular.columns import infer_columns, to_features
+from automl_plugins.tabular.columns import check_values, infer_columns, to_features
 from automl_plugins.tabular.target import analyse_target
 
 NAME = "tabular"
@@ -115,10 +115,13 @@ def prepare(source: DataSource, schema: Mapping[str, Any]) -> Batch:
     frame = read_table(source)
     missing = [c for c in schema["columns"] if c not in frame.columns]
     if missing:
+        similar = [str(c) for c in frame.columns if str(c).strip().lower() == missing[0].lower()]
+        hint = f" (the file has '{similar[0]}': names must match exactly)" if similar else ""
         raise UserError(
-            f"column '{missing[0]}' is missing from {where}; the model needs: "
+            f"column '{missing[0]}' is missing from {where}{hint}; the model needs: "
             f"{', '.join(schema['columns'])}"
         )
+    check_values(frame, schema["columns"], where)
     id_column = schema.get("id_column")
     ids = frame[id_column] if id_column and id_column in frame.columns else None
     return Batch(X=to_features(frame, schema["columns"]), ids=ids)

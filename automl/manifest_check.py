@@ -1,0 +1,141 @@
+"""Types and values of ``run.json``, checked before any of it is used.
+
+``run.json`` is plain JSON that anyone holding the run directory can edit.
+Its values choose plugins (``task``, ``models``, ``metric``), seed the search,
+size the budget and point at the training data, so a value of the wrong type
+(``"seed": "0; rm -rf"``, ``"models": "lightgbm"``) or an injected one
+(``"task": "../../x"``) must fail here, with one line naming the key, and not
+deep inside the search or a plugin. Keys that older runs lack are optional;
+unknown keys are kept (plugins and newer versions may add some).
+
+Editing ``run.json`` after the run finished is caught separately: its hash is
+recorded beside the final model (see :mod:`automl.checksums`).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from automl.errors import UserError
+
+DIRECTIONS = ("minimize", "maximize")
+# plugin, model, metric and kind names: no spaces, slashes or shell characters
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@:+-]{0,99}")
+_MAX_TEXT = 10_000
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _name(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return "must be a name (text)"
+    return None if NAME.fullmatch(value) else f"must be a plain name (letters, digits, _ . - @ : +), not {value!r}"
+
+
+def _text(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return "must be text"
+    return None if len(value) <= _MAX_TEXT and "\x00" not in value else "is not plain text"
+
+
+def _optional(check: Callable[[Any], str | None]) -> Callable[[Any], str | None]:
+    return lambda value: None if value is None else check(value)
+
+
+def _positive_number(value: Any) -> str | None:
+    return None if _is_number(value) and value > 0 else "must be a positive number"
+
+
+def _positive_int(value: Any) -> str | None:
+    return None if _is_int(value) and value >= 1 else "must be a whole number of at least 1"
+
+
+def _seed(value: Any) -> str | None:
+    return None if _is_int(value) and 0 <= value < 2**32 else "must be a whole number from 0 to 2**32 - 1"
+
+
+def _direction(value: Any) -> str | None:
+    return None if value in DIRECTIONS else f"must be 'minimize' or 'maximize', not {value!r}"
+
+
+def _models(value: Any) -> str | None:
+    if not isinstance(value, list) or not value:
+        return "must be a non-empty list of model names"
+    for item in value:
+        problem = _name(item)
+        if problem:
+            return f"holds {item!r}, which {problem}"
+    return None
+
+
+def _object(value: Any) -> str | None:
+    return None if isinstance(value, dict) else "must be an object ({...})"
+
+
+def _format_version(value: Any) -> str | None:
+    return None if _is_int(value) else "must be a whole number"
+
+
+CHECKS: dict[str, Callable[[Any], str | None]] = {
+    "format_version": _format_version,
+    "task": _name,
+    "kind": _name,
+    "metric": _name,
+    "direction": _direction,
+    "seed": _seed,
+    "models": _models,
+    "name": _optional(_text),
+    "created": _optional(_text),
+    "finished": _optional(_text),
+    "status": _optional(_name),
+    "command": _optional(_text),
+    "target": _optional(lambda v: None if _is_int(v) else _text(v)),
+    "task_options": _optional(_object),
+    "time_budget": _optional(_positive_number),
+    "trials": _optional(_positive_int),
+    "trial_timeout": _optional(_positive_number),
+    "workers": _optional(_positive_int),
+    "storage": _optional(_text),
+    "data": _optional(_object),
+    "versions": _optional(_object),
+    "preset": _optional(_object),
+}
+DATA_CHECKS: dict[str, Callable[[Any], str | None]] = {
+    "path": _optional(_text),
+    "fingerprint": _optional(_text),
+    "rows": _optional(lambda v: None if _is_int(v) and v >= 0 else "must be a whole number"),
+    "summary": _optional(_object),
+}
+
+
+def check_values(manifest: Any, path: Path) -> None:
+    """A one-line :class:`UserError` naming the first key of ``run.json`` whose type or value is wrong."""
+    if not isinstance(manifest, dict):
+        raise UserError(f"{path} is not a JSON object; the run is damaged or was edited")
+    for key, check in CHECKS.items():
+        if key in manifest:
+            _fail_on(check(manifest[key]), key, path)
+    data = manifest.get("data") or {}
+    for key, check in DATA_CHECKS.items():
+        if key in data:
+            _fail_on(check(data[key]), f"data.{key}", path)
+    versions = manifest.get("versions") or {}
+    for name, value in versions.items():
+        if not isinstance(value, str):
+            _fail_on("must be a version string", f"versions.{name}", path)
+
+
+def _fail_on(problem: str | None, key: str, path: Path) -> None:
+    if problem:
+        raise UserError(f"key '{key}' of {path} {problem}; the run was edited or is damaged: restore run.json "
+                        "or start a new run")
