@@ -189,7 +189,10 @@ def resume(run_dir: Path, storage: str | None, quiet: bool) -> None:
 @click.argument("run_dir", required=False, type=click.Path(path_type=Path))
 @click.option("--storage", help="Storage URL shared by the workers (the password may come from PGPASSWORD).")
 @click.option("--study", "study_name", help="With --storage and no RUN_DIR: the study to join ('automl fit --study').")
-def worker(run_dir: Path | None, storage: str | None, study_name: str | None) -> None:
+@click.option("--threads", type=click.IntRange(min=1),
+              help="Threads for this worker's models (default: every CPU it may run on). Several workers on one "
+                   "machine: give each its share, or pin them with taskset.")
+def worker(run_dir: Path | None, storage: str | None, study_name: str | None, threads: int | None) -> None:
     """Join a run's search as one more worker, until its budget is used.
 
     RUN_DIR is the run folder (local or on a shared mount). On a machine without
@@ -201,7 +204,7 @@ def worker(run_dir: Path | None, storage: str | None, study_name: str | None) ->
     from automl.workflow import REMOTE_WORKER_INDEX, worker_main
 
     worker_main(str(run_dir) if run_dir else None, index=REMOTE_WORKER_INDEX + os.getpid() % 100_000, deadline=None,
-                max_trials=None, storage=storage, study_name=study_name)
+                max_trials=None, storage=storage, study_name=study_name, threads=threads)
 
 
 @cli.command()

@@ -265,7 +265,7 @@ def _artifact_location(given: str | None) -> str | None:
 
 
 def worker_main(run_path: str | None, index: int, deadline: float | None, max_trials: int | None,
-                storage: str | None, study_name: str | None = None) -> None:
+                storage: str | None, study_name: str | None = None, threads: int | None = None) -> None:
     """A search process joining a run's study (a local ``--workers`` process or ``automl worker``).
 
     With ``run_path`` the run folder is read (on this machine or a shared
@@ -289,6 +289,8 @@ def worker_main(run_path: str | None, index: int, deadline: float | None, max_tr
         # (index >= 1000) is meant to have a machine, or a CPU set, of its own
         remote = index >= REMOTE_WORKER_INDEX and run.storage_url(storage)
         setup = build_setup(run, build_catalog(), workers=1 if remote else None)
+        if threads:  # workers sharing a machine: each model's OpenMP pool must not spin on the others' cores
+            setup.n_threads = threads
         study = open_study(run, setup.metric.direction, setup.seed, worker=index, storage=storage)
         if deadline is None:
             deadline = remaining_deadline(study, Budget(manifest["time_budget"], manifest["trials"]))

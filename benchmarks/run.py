@@ -6,6 +6,10 @@
 Benchmarks live here, not under tests/, because they take minutes, need data
 that is not in the repository and measure a shared machine: they must never
 run as part of ``make test``. Each benchmark reads ``<data-root>/<name>/``.
+
+The soak test of a search on PostgreSQL (issue 9) is not in this registry: it
+measures robustness and trials per minute, not a score against references, and
+takes 10 minutes or more. Run it alone: ``.venv/bin/python benchmarks/soak.py``.
 """
 
 from __future__ import annotations
