@@ -18,6 +18,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any, TypeVar
 
 import optuna
@@ -57,7 +58,8 @@ def fail_stale_trials(study: optuna.Study) -> list[int]:
     if not is_heartbeat_enabled(storage):
         return []
     failed = []
-    for trial_id in storage._get_stale_trial_ids(study._study_id):  # noqa: SLF001
+    stale = storage._get_stale_trial_ids(study._study_id) + orphan_trial_ids(storage, study._study_id)  # noqa: SLF001
+    for trial_id in stale:
         try:
             storage.set_trial_user_attr(trial_id, FAIL_REASON, STALE_REASON)
             storage.set_trial_user_attr(trial_id, INTERRUPTED_ATTR, True)
@@ -72,6 +74,34 @@ def fail_stale_trials(study: optuna.Study) -> list[int]:
         if retry is not None:
             retry(study, trial)
     return [storage.get_trial(trial_id).number for trial_id in failed]
+
+
+def orphan_trial_ids(storage: Any, study_id: int) -> list[int]:
+    """RUNNING trials that never recorded a heartbeat and are older than the grace period.
+
+    A connection that drops inside ``ask`` (after the new trial was committed,
+    before its first heartbeat) leaves such a trial: its process asked again
+    and runs another one. Optuna's stale check skips trials without a
+    heartbeat row, so with a ``--trials`` budget every worker would wait for it
+    until the time budget ended. Optuna's RDB models are read directly: no
+    public API tells whether a trial has a heartbeat.
+    """
+    from optuna.storages._rdb import models
+
+    backend = getattr(storage, "_backend", storage)
+    if not hasattr(backend, "scoped_session"):
+        return []
+    grace = backend.grace_period or 2 * (backend.heartbeat_interval or 0)
+    session = backend.scoped_session()
+    try:
+        now = datetime.now()  # datetime_start reads as local naive time, set by the asking machine's clock
+        running = (session.query(models.TrialModel)
+                   .filter(models.TrialModel.state == TrialState.RUNNING)
+                   .filter(models.TrialModel.study_id == study_id).all())
+        return [t.trial_id for t in running if not t.heartbeats and t.datetime_start is not None
+                and (now - t.datetime_start).total_seconds() > grace]
+    finally:
+        session.close()
 
 
 def drain(study: optuna.Study, timeout: float) -> None:

@@ -108,7 +108,8 @@ def _next_trial(
         return None
     trial = study.ask()
     if heartbeats:
-        study._storage.record_heartbeat(trial._trial_id)  # noqa: SLF001 - a trial is never without a heartbeat
+        # a trial is never without a heartbeat; retried here alone, so a dropped connection never asks twice
+        with_retry(study, study._storage.record_heartbeat, trial._trial_id)  # noqa: SLF001
     return trial
 
 

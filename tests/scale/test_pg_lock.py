@@ -60,3 +60,19 @@ def test_a_stale_trial_is_failed_once_requeued_and_not_counted(postgres_url, mon
     assert INTERRUPTED_ATTR not in queued[0].user_attrs and "fail_reason" not in queued[0].user_attrs
     assert counted(study) == 1, "neither the dead attempt nor its queued retry counts yet"
 
+
+
+def test_a_trial_that_never_sent_a_heartbeat_is_failed_and_requeued_after_the_grace(postgres_url, monkeypatch):
+    """A connection dropping inside ``ask`` leaves a trial with no heartbeat row; Optuna alone never fails it."""
+    monkeypatch.setenv("AUTOML_HEARTBEAT_SECONDS", "1")
+    monkeypatch.setenv("AUTOML_HEARTBEAT_GRACE_SECONDS", "2")
+    study = optuna.create_study(storage=open_rdb_storage(postgres_url), study_name="orphan")
+    orphan = study.ask({"x": optuna.distributions.FloatDistribution(0, 1)})
+    live = study.ask({"x": optuna.distributions.FloatDistribution(0, 1)})
+    assert fail_stale_trials(study) == [], "younger than the grace period: maybe still starting"
+    time.sleep(2.5)
+    study._storage.record_heartbeat(live._trial_id)  # noqa: SLF001 - a live worker beats
+    assert fail_stale_trials(study) == [orphan.number]
+    trials = study.get_trials()
+    assert trials[orphan.number].state == TrialState.FAIL and trials[live.number].state == TrialState.RUNNING
+    assert [t.params for t in trials if t.state == TrialState.WAITING] == [trials[orphan.number].params]
