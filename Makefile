@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/python -m automl_plugins.tabular.demo demo/customers.csv demo/new_customers.csv
 	$(BIN)/automl fit demo/customers.csv --target churned --time-budget 60 --run-dir runs/demo --force
-	$(BIN)/automl predict runs/demo demo/new_customers.csv --out demo/scored.csv
+	$(BIN)/automl predict runs/demo demo/new_customers.csv --out demo/scored.csv --overwrite
 	head -5 demo/scored.csv
 
 test: $(STAMP) browser postgres

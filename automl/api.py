@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
+import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -13,10 +13,13 @@ import pandas as pd
 from automl import integrity
 from automl.catalog import Catalog, build_catalog
 from automl.errors import UserError
+from automl.manifest_check import read_json
 from automl.runs import RunDir
 from automl.search.ensemble import blend
 from automl.specs import DataSource
-from automl.workflow import Echo, FitOptions, _quiet_echo, resume_run, start_run
+
+if TYPE_CHECKING:  # the search machinery (optuna) is imported by fit and resume, not by predict or report
+    from automl.workflow import Echo
 
 
 class AutoML:
@@ -41,18 +44,28 @@ class AutoML:
         force: bool = False,
         quiet: bool = True,
         preset: str | Path | None = None,
+        problem_type: str | None = None,
     ) -> None:
+        from automl.workflow import FitOptions
+
         self.options = FitOptions(
             task=task, metric=metric, time_budget=time_budget, trials=trials, workers=workers,
             storage=storage, run_dir=run_dir, seed=seed, models=models, trial_timeout=trial_timeout,
             force=force, quiet=quiet,
+            # a tabular option ('binary', 'multiclass' or 'regression'): another task refuses it
+            task_options={"problem_type": problem_type} if problem_type is not None else {},
         )
         if preset is not None:  # a preset name or YAML file: fills task, metric and budget left at their defaults
             from automl import presets
 
             self.options = presets.apply(presets.load(preset), self.options)
 
-    def fit(self, data: DataSource, target: str | None = None, echo: Echo = _quiet_echo, **task_options: Any) -> Run:
+    def fit(self, data: DataSource, target: str | None = None, echo: Echo | None = None,
+            **task_options: Any) -> Run:
+        """Search, refit and save the best model for ``data``; ``echo`` receives the ``note:`` and progress lines."""
+        from automl.workflow import FitOptions, _quiet_echo, start_run
+
+        echo = echo or _quiet_echo
         options = FitOptions(**{**self.options.__dict__, "target": target,
                                 "task_options": {**self.options.task_options, **task_options}})
         return Run(start_run(data, options, echo=echo))
@@ -66,6 +79,7 @@ class Run:
         self._catalog = catalog
         self._members: list[tuple[Any, float]] | None = None
         self._verified = False
+        self._trust = integrity.UNVERIFIED
 
     @classmethod
     def load(cls, path: str | Path) -> Run:
@@ -101,6 +115,8 @@ class Run:
         return to_frame(self.leaderboard_rows())
 
     def resume(self, quiet: bool = True) -> Run:
+        from automl.workflow import resume_run
+
         resume_run(self.path, quiet=quiet)
         self._members = None
         self._verified = False
@@ -113,15 +129,15 @@ class Run:
         Every read of the final model goes through here first; see :mod:`automl.integrity`.
         """
         if not self._verified:
-            integrity.verify(self.dir.best, self.dir.manifest, self.dir.manifest_path)
+            self._trust = integrity.verify(self.dir.best, self.dir.manifest, self.dir.manifest_path)
             self._verified = True
 
     def _best_json(self, name: str) -> Any:
         path = self.dir.best / name
         self.verify()
         try:
-            return json.loads(path.read_text())
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            return read_json(path)  # bounded in size and depth
+        except (OSError, ValueError) as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
             raise UserError(f"{path} is unreadable or not JSON; the run directory is damaged") from exc
 
     def model_description(self) -> dict[str, Any]:
@@ -145,9 +161,17 @@ class Run:
             description = self.model_description()
             task = description["task"]
             folders = [integrity.member_folder(self.dir.best, m, i) for i, m in enumerate(description["members"])]
+            specs = [self.catalog.model(task, m["model"]) for m in description["members"]]
+            loads = list(zip(specs, folders, description["members"], strict=True))
+            if self._trust != integrity.SIGNED:  # not written by this machine: a native crash stays in a child
+                from automl import probe
+
+                probe.probe_each(
+                    (f"the model in {probe.describe(folder)}", lambda s=spec, f=folder, m=member: load_member(s, f, m))
+                    for spec, folder, member in loads
+                )
             self._members = [
-                (load_member(self.catalog.model(task, m["model"]), folder, m), float(m["weight"]))
-                for m, folder in zip(description["members"], folders, strict=True)
+                (load_member(spec, folder, member), float(member["weight"])) for spec, folder, member in loads
             ]
         return self._members
 
@@ -159,6 +183,11 @@ class Run:
         may be left out only for a task that predicts from the model alone
         (forecasts of the periods after the training data).
         """
+        if data is not None and not isinstance(data, pd.DataFrame | str | os.PathLike):
+            raise UserError(  # a list or an array would fail deep in a task's reader
+                f"cannot predict data of type {type(data).__name__}; pass a file or folder path (str or Path) "
+                "or a pandas DataFrame"
+            )
         description = self.model_description()
         task = self.catalog.task(description["task"])
         if data is None and task.needs_input:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from automl.errors import UnverifiedRunWarning, UserError
+from automl.errors import ForeignRunWarning, UnverifiedRunWarning, UserError
 
 if TYPE_CHECKING:
     from automl.workflow import FitOptions
@@ -29,23 +29,47 @@ class AutoMLGroup(click.Group):
         except UserError as exc:
             if ctx.obj and ctx.obj.get("debug"):
                 raise
-            click.echo(f"error: {exc}", err=True)
+            click.echo(f"error: {_line(exc)}", err=True)
             ctx.exit(EXIT_USER_ERROR)
+        except click.ClickException as exc:  # a usage error quotes what was typed: shown, never obeyed
+            exc.message = _line(exc.message)
+            raise
         except Exception as exc:
             if type(exc).__module__.split(".")[0] != "sqlalchemy" or (ctx.obj and ctx.obj.get("debug")):
                 raise
             from automl.storage import error_line
 
             # a database error (never with its password): one line, like a user error
-            click.echo(f"error: the study's storage failed: {error_line(exc)}", err=True)
+            click.echo(f"error: the study's storage failed: {_line(error_line(exc))}", err=True)
             ctx.exit(EXIT_USER_ERROR)
         except KeyboardInterrupt:
             click.echo("interrupted: completed trials are saved; continue with 'automl resume RUN'", err=True)
             ctx.exit(130)
 
 
+def _line(text: object) -> str:
+    """One line for the terminal: no secret (:func:`automl.redact.scrub`), no raw control character."""
+    from automl.redact import scrub
+    from automl.terminal import printable
+
+    return printable(scrub(str(text)))
+
+
 def _echo(message: str) -> None:
-    click.echo(message, err=True)
+    """A ``note:``, progress or result line on stderr, made safe by :func:`_line`."""
+    click.echo(_line(message), err=True)
+
+
+def _out(text: str, nl: bool = True, data: bool = False) -> None:
+    """Standard output: a table or listing automl laid out, or ``data`` (CSV, JSON, Markdown) kept exact
+    when it goes to a pipe or a file; on a terminal, control characters in either are shown as escapes."""
+    from automl.terminal import printable_lines
+
+    if data and not sys.stdout.isatty():  # exact: click.echo would strip what looks like a colour code
+        sys.stdout.write(text + ("\n" if nl else ""))
+        sys.stdout.flush()
+        return
+    click.echo(printable_lines(text), nl=nl)
 
 
 @click.group(cls=AutoMLGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -56,6 +80,11 @@ def cli(ctx: click.Context, debug: bool) -> None:
     """Plugin-based AutoML: a CSV or a folder in; a tuned model, a leaderboard and a report out."""
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
+    from automl.redact import remember
+    from automl.terminal import safe_log_lines
+
+    remember(sys.argv)  # a secret typed on the command line is scrubbed from every message
+    safe_log_lines()
     _plugin_warnings_as_one_line()
 
 
@@ -63,17 +92,20 @@ def _plugin_warnings_as_one_line() -> None:
     """A plugin that fails to import is reported once, as one ``warning:`` line."""
     import warnings
 
+    from automl.journal import JournalNote
     from automl.plugins import DISABLE_ENV, PluginLoadWarning
 
     default = warnings.showwarning
 
     def show(message, category, filename, lineno, file=None, line=None):  # noqa: ANN001, ANN202
         if issubclass(category, PluginLoadWarning):
-            click.echo(f"warning: {message} (hide it with {DISABLE_ENV}=<name>)", err=True)
+            click.echo(f"warning: {_line(message)} (hide it with {DISABLE_ENV}=<name>)", err=True)
         elif issubclass(category, UnverifiedRunWarning):
-            click.echo(f"warning: {message}", err=True)
+            click.echo(f"warning: {_line(message)}", err=True)
+        elif issubclass(category, ForeignRunWarning | JournalNote):
+            click.echo(f"note: {_line(message)}", err=True)
         else:
-            default(message, category, filename, lineno, file, line)
+            default(_line(message), category, filename, lineno, file, line)
 
     warnings.showwarning = show
     warnings.filterwarnings("once", category=PluginLoadWarning)
@@ -97,8 +129,13 @@ def _plugin_warnings_as_one_line() -> None:
 @click.option("--run-dir", type=click.Path(path_type=Path), help="Run directory (default: runs/<data name>).")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--models", help="Comma-separated model keys to search (default: all of the task's).")
-@click.option("--force", is_flag=True, help="Overwrite an existing run directory.")
+@click.option("--force", is_flag=True,
+              help="Replace an existing run in --run-dir (only automl's own files are deleted; a folder holding "
+                   "anything else, or the data, is refused).")
 @click.option("--quiet", is_flag=True, help="No progress display.")
+@click.option("--problem-type", type=click.Choice(["binary", "multiclass", "regression"]),
+              help="[tabular] The kind of problem (default: inferred from the target; a metric such as rmse implies "
+                   "it): regression makes an integer target with few values (ratings, counts) a number.")
 @click.option("--text-col", help="[text, finetune] The column of free text (default: the longest text column).")
 @click.option("--user-col", help="[recommend] The user id column (default: detected, e.g. userId).")
 @click.option("--item-col", help="[recommend] The item id column (default: detected, e.g. movieId).")
@@ -117,14 +154,20 @@ def _plugin_warnings_as_one_line() -> None:
 def fit(path: Path, target: str | None, task: str, metric: str | None, time_budget: float, trials: int | None,
         trial_timeout: float | None, workers: int, storage: str | None, study_name: str | None,
         artifacts: str | None, run_dir: Path | None, seed: int,
-        models: str | None, force: bool, quiet: bool, text_col: str | None, user_col: str | None,
+        models: str | None, force: bool, quiet: bool, problem_type: str | None, text_col: str | None,
+        user_col: str | None,
         item_col: str | None, rating_col: str | None, time_col: str | None, top_k: int | None, items: Path | None,
         horizon: int | None, date_col: str | None, id_col: str | None, backbone: tuple[str, ...],
         preset: str | None) -> None:
     """Search for the best model for the data at PATH."""
+    from automl.search import isolation
+    from automl.search.clock import process_started
     from automl.workflow import FitOptions, start_run
 
-    task_options = _task_options(text_column=text_col, backbone=list(backbone), user_column=user_col,
+    isolation.allow_budget_forks()  # this process runs no model while searching: each trial can be killed
+
+    task_options = _task_options(problem_type=problem_type, text_column=text_col, backbone=list(backbone),
+                                 user_column=user_col,
                                  item_column=item_col, rating_column=rating_col, time_column=time_col, top_k=top_k,
                                  items=str(items.resolve()) if items else None, horizon=horizon,
                                  date_column=date_col, id_column=id_col)
@@ -133,11 +176,12 @@ def fit(path: Path, target: str | None, task: str, metric: str | None, time_budg
         storage=storage, study=study_name, artifacts=artifacts, run_dir=run_dir, seed=seed,
         trial_timeout=trial_timeout, force=force, quiet=quiet,
         models=[m.strip() for m in models.split(",") if m.strip()] if models else None,
+        started=process_started(),  # the budget counts the command's start-up and data loading too
     )
     if preset:
         options = _apply_preset(preset, options)
     run = start_run(path, options, echo=_echo)
-    _finish(run.path)
+    _finish(run.path, deadline=None if options.time_budget is None else options.started + options.time_budget)
 
 
 def _apply_preset(name_or_path: str, options: FitOptions) -> FitOptions:
@@ -162,15 +206,18 @@ def _task_options(**given: Any) -> dict[str, Any]:
     return {name: value for name, value in given.items() if value not in (None, [], ())}
 
 
-def _finish(path: Path) -> None:
+def _finish(path: Path, deadline: float | None = None) -> None:
+    """Print the leaderboard and write the report; ``deadline`` is when the fit's time budget ends."""
     from automl.api import Run
     from automl.leaderboard import TABLE_ROWS, render
+    from automl.report import budget
 
     run = Run.load(path)
-    report = run.report()
-    click.echo(render(run.leaderboard_rows(), "table", limit=TABLE_ROWS))
-    click.echo(f"model: {run.dir.best}")
-    click.echo(f"report: {report}")
+    with budget.ending_by(deadline):  # the report's optional parts shrink to what is left of the budget
+        report = run.report()
+    _out(render(run.leaderboard_rows(), "table", limit=TABLE_ROWS))
+    _out(_line(f"model: {run.dir.best}"))
+    _out(_line(f"report: {report}"))
 
 
 @cli.command()
@@ -179,8 +226,10 @@ def _finish(path: Path) -> None:
 @click.option("--quiet", is_flag=True)
 def resume(run_dir: Path, storage: str | None, quiet: bool) -> None:
     """Continue an interrupted run until its budget is used."""
+    from automl.search import isolation
     from automl.workflow import resume_run
 
+    isolation.allow_budget_forks()
     resume_run(run_dir, quiet=quiet, storage=storage, echo=_echo)
     _finish(run_dir)
 
@@ -215,38 +264,50 @@ def leaderboard(run_dir: Path, fmt: str) -> None:
     from automl.api import Run
     from automl.leaderboard import render
 
-    click.echo(render(Run.load(run_dir).leaderboard_rows(), fmt), nl=fmt == "table")
+    _out(render(Run.load(run_dir).leaderboard_rows(), fmt), nl=fmt == "table", data=fmt != "table")
 
 
 @cli.command()
 @click.argument("run_dir", type=click.Path(path_type=Path))
 @click.argument("input_path", required=False, type=click.Path(path_type=Path))
-@click.option("--out", type=click.Path(path_type=Path), help="CSV file to write (default: standard output).")
+@click.option("--out", type=click.Path(path_type=Path),
+              help="CSV file to write (default: standard output); never the input, nor inside a run folder.")
+@click.option("--overwrite", is_flag=True, help="Replace the --out file if it exists.")
 @click.option("--top-k", type=int, help="[recommend] Items to recommend per user (default: the run's).")
-def predict(run_dir: Path, input_path: Path | None, out: Path | None, top_k: int | None) -> None:
+def predict(run_dir: Path, input_path: Path | None, out: Path | None, overwrite: bool, top_k: int | None) -> None:
     """Predict INPUT_PATH with the final model of RUN_DIR (a forecast needs no INPUT_PATH: the next periods)."""
     from automl.api import Run
+    from automl.userdata import check_out, write_output
 
+    if out:
+        check_out(out, overwrite, inputs=[input_path])  # before the model loads: nothing is lost on a typo
     predictions = Run.load(run_dir).predict(input_path, **_task_options(top_k=top_k))
     if out:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        predictions.to_csv(out, index=False)
+        write_output(out, predictions.to_csv(index=False))
         _echo(f"wrote {len(predictions)} predictions to {out}")
     else:
-        predictions.to_csv(sys.stdout, index=False)
+        _out(predictions.to_csv(index=False), nl=False, data=True)
 
 
 @cli.command()
 @click.argument("run_dir", type=click.Path(path_type=Path))
-@click.option("--out", type=click.Path(path_type=Path), help="HTML file to write (a .md is written beside it).")
+@click.option("--out", type=click.Path(path_type=Path),
+              help="HTML file to write (a .md is written beside it), outside any run folder.")
+@click.option("--overwrite", is_flag=True, help="Replace the --out files if they exist.")
 @click.option("--slice-by", help="A column of the training data: the score for each of its groups (fairness).")
-def report(run_dir: Path, out: Path | None, slice_by: str | None) -> None:
+def report(run_dir: Path, out: Path | None, overwrite: bool, slice_by: str | None) -> None:
     """Write the stakeholder report of a run: report.html (self-contained) and report.md."""
     from automl.api import Run
+    from automl.userdata import check_out
 
+    if out:
+        if out.suffix.lower() == ".md":  # the .md is written beside the HTML: the HTML would be lost under it
+            raise UserError(f"--out {out}: name the HTML file ({out.with_suffix('.html')}); the .md goes beside it")
+        for path in (out, out.with_suffix(".md")):
+            check_out(path, overwrite)
     html_path = Run.load(run_dir).report(out, slice_by=slice_by)
-    click.echo(f"report: {html_path}")
-    click.echo(f"        {html_path.with_suffix('.md')}")
+    _out(_line(f"report: {html_path}"))
+    _out(_line(f"        {html_path.with_suffix('.md')}"))
 
 
 @cli.command()
@@ -255,14 +316,17 @@ def report(run_dir: Path, out: Path | None, slice_by: str | None) -> None:
               show_default=True, help="Format for standard output.")
 @click.option("--out", type=click.Path(path_type=Path),
               help="File to write instead; its suffix picks the format: .html, .md, .csv or .json.")
-def compare(run_dirs: tuple[Path, ...], fmt: str, out: Path | None) -> None:
+@click.option("--overwrite", is_flag=True, help="Replace the --out file if it exists.")
+def compare(run_dirs: tuple[Path, ...], fmt: str, out: Path | None, overwrite: bool) -> None:
     """Several runs on one leaderboard, with the best score of each (runs of the same data or not)."""
     from automl.compare import compare_runs, write_comparison
+    from automl.userdata import check_out
 
     if out is not None:
-        click.echo(f"comparison: {write_comparison(run_dirs, out)}")
+        check_out(out, overwrite)
+        _out(_line(f"comparison: {write_comparison(run_dirs, out)}"))
     else:
-        click.echo(compare_runs(run_dirs, fmt), nl=False)  # every format ends with its own newline
+        _out(compare_runs(run_dirs, fmt), nl=False, data=fmt != "table")  # every format ends with its own newline
 
 
 @cli.command("presets")
@@ -271,7 +335,7 @@ def presets_command() -> None:
     from automl.presets import listing, shipped
 
     for line in listing(shipped()):
-        click.echo(line)
+        _out(_line(line))
 
 
 @cli.command()
@@ -291,7 +355,7 @@ def plugins() -> None:
         click.echo(f"  models:  {', '.join(models) or '-'}")
         click.echo(f"  metrics: {', '.join(metrics) or '-'}")
     for broken in getattr(catalog.pm, "broken", []):
-        click.echo(f"{broken.name}  BROKEN ({broken.module}): {broken.error}")
+        _out(_line(f"{broken.name}  BROKEN ({broken.module}): {broken.error}"))
 
 
 @cli.group("plugin")

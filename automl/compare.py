@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 
 from automl.errors import UserError
+from automl.terminal import printable
 
 SUFFIX_FORMATS = {".html": "html", ".htm": "html", ".md": "md", ".csv": "csv", ".json": "json"}
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%S%z"
@@ -124,10 +125,17 @@ def load_runs(run_dirs: Sequence[str | Path]) -> list[RunFacts]:
         if not path.exists():
             raise UserError(f"run directory {path} not found; pass folders that 'automl fit' created")
         run = Run.load(path)
-        model = run.dir.best / "model.json"
-        final = json.loads(model.read_text()).get("validation_score") if model.is_file() else None
+        final = _final_score(run)
         runs.append(RunFacts(str(path) if names.count(name) > 1 else name, path, run.manifest, _board(run), final))
     return runs
+
+
+def _final_score(run: Any) -> float | None:
+    """The final model's validation score, from its checked ``model.json`` (None before the run finished)."""
+    if not (run.dir.best / "model.json").is_file():
+        return None
+    score = run.model_description().get("validation_score")  # verified: a tampered best/ is one error line
+    return float(score) if _finite(score) and not isinstance(score, bool) else None
 
 
 def _board(run: Any) -> list[dict[str, Any]]:
@@ -205,16 +213,21 @@ def render(comparison: Comparison, fmt: str) -> str:
             "leaderboard": [{"run": row["run"], **{k: v for k, v in row.items() if k != "run"}}
                             for group in comparison.groups for row in group.board()],
         }), indent=2, default=str) + "\n"
-    parts = ["runs", runs_frame(comparison).to_string(index=False), *comparison.notes, ""]
+    parts = ["runs", _printable(runs_frame(comparison)).to_string(index=False), *map(printable, comparison.notes), ""]
     for group in comparison.groups:
         frame = leaderboard_frame(Comparison(group.runs, [group], []))
         shown = [c for c in ("run", "rank", "trial", "model", "status", "score", "fit_seconds", "params")
                  if c in frame]
         if "params" in frame:  # the full parameters are in the other formats
             frame = frame.assign(params=frame["params"].str.slice(0, PARAMS_WIDTH))
-        parts += [f"leaderboard ({group.metric}, {'higher' if group.maximize else 'lower'} is better)",
-                  frame[shown].to_string(index=False) if len(frame) else "(no trials)", ""]
+        parts += [printable(f"leaderboard ({group.metric}, {'higher' if group.maximize else 'lower'} is better)"),
+                  _printable(frame[shown]).to_string(index=False) if len(frame) else "(no trials)", ""]
     return "\n".join(parts)
+
+
+def _printable(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with control characters in its text escaped: a run or model name cannot break the table."""
+    return frame.map(lambda value: printable(value) if isinstance(value, str) else value)
 
 
 def compare_runs(run_dirs: Sequence[Path], fmt: str = "table") -> str:
@@ -232,7 +245,6 @@ def format_of(out: Path) -> str:
 def write_comparison(run_dirs: Sequence[Path], out: Path) -> Path:
     """Write the comparison to ``out`` in the format its suffix names; the suffix is checked first."""
     fmt = format_of(out)
-    text = compare_runs(run_dirs, fmt)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text, encoding="utf-8")
-    return out
+    from automl.userdata import write_output
+
+    return write_output(out, compare_runs(run_dirs, fmt))  # atomic

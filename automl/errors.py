@@ -16,6 +16,10 @@ class UnverifiedRunWarning(UserWarning):
     """A run saved before checksums existed: its final model loads, but unverified (one ``warning:`` line)."""
 
 
+class ForeignRunWarning(UserWarning):
+    """A run folder not signed by this machine's key: it loads, with one ``note:`` line (see docs/security.md)."""
+
+
 class MissingExtra(UserError):
     """An optional dependency is needed; the message names the extra to install."""
 

@@ -26,8 +26,15 @@ and it must not load something other than what the run produced either. So:
 - **Member paths.** A member's folder in ``model.json`` must be a relative path
   inside ``best/``: ``../x``, an absolute path or a link out is refused
   (:func:`member_folder`), for runs with checksums and for older ones.
+- **Signature.** The checksums are signed with an HMAC-SHA256 keyed by this
+  machine's key (:mod:`automl.signing`), which never travels with the run:
+  whoever rewrites a file can rewrite its checksum, but not the signature.
+  :func:`verify` tells a folder signed here (``"signed"``) from a *foreign*
+  one (no signature, or another key's: ``"foreign"``). A foreign folder still
+  loads, with one :class:`automl.errors.ForeignRunWarning` (a ``note:`` line);
+  its models are loaded first in a child process (:mod:`automl.probe`).
 - **Older runs** (saved before checksums existed) still load, with one
-  :class:`automl.errors.UnverifiedRunWarning`.
+  :class:`automl.errors.UnverifiedRunWarning` (``"unverified"``).
 
 Values of ``run.json`` are checked separately, on every open
 (:mod:`automl.manifest_check`).
@@ -43,7 +50,9 @@ import warnings
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from automl.errors import UnverifiedRunWarning, UserError
+from automl import atomic, signing
+from automl.errors import ForeignRunWarning, UnverifiedRunWarning, UserError
+from automl.manifest_check import read_json
 
 CHECKSUMS = "checksums.json"
 FORMAT = 1
@@ -51,6 +60,8 @@ VOLATILE_KEYS = frozenset({"status", "finished"})  # run.json keys automl rewrit
 IGNORED_NAMES = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})
 _HEX = re.compile(r"[0-9a-f]{64}")
 _REFUSE = "the run directory was modified or is corrupt; refusing to load it"
+SIGNATURE_PURPOSE = "checksums"
+SIGNED, FOREIGN, UNVERIFIED = "signed", "foreign", "unverified"
 
 
 def file_digest(path: Path) -> str:
@@ -82,33 +93,49 @@ def _files(folder: Path) -> dict[str, Path]:
     return found
 
 
+def _signed_bytes(content: dict[str, Any]) -> bytes:
+    """What the signature covers: the recorded checksums (files and run.json) as canonical JSON."""
+    covered = {k: content.get(k) for k in ("format", "algorithm", "files", "run_json")}
+    return json.dumps(covered, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
+
+
+def _write(target: Path, content: dict[str, Any], sign: bool) -> None:
+    content.pop("signature", None)
+    if sign:
+        signature = signing.sign(SIGNATURE_PURPOSE, _signed_bytes(content))
+        if signature is not None:
+            content["signature"] = signature
+    atomic.write_text(target, json.dumps(content, indent=2) + "\n")
+
+
 def record(folder: Path, manifest: dict[str, Any]) -> Path:
-    """Write ``folder/checksums.json`` for every file of the final model and for run.json's content."""
+    """Write and sign ``folder/checksums.json`` for every file of the final model and for run.json's content."""
     entries = {name: file_digest(path) for name, path in sorted(_files(folder).items())}
     content = {"format": FORMAT, "algorithm": "sha256", "files": entries, "run_json": manifest_digest(manifest)}
     target = folder / CHECKSUMS
-    tmp = target.with_suffix(".tmp")
-    tmp.write_text(json.dumps(content, indent=2) + "\n")
-    tmp.replace(target)
+    _write(target, content, sign=True)
     return target
 
 
 def add_file(folder: Path, name: str) -> None:
-    """Record (or re-record) one file automl itself wrote into a saved ``best/``; a no-op for older runs."""
+    """Record (or re-record) one file automl itself wrote into a saved ``best/``; a no-op for older runs.
+
+    The checksums are signed again only when this machine had signed them: a
+    foreign folder must not become "signed here" by gaining one file.
+    """
     target = folder / CHECKSUMS
     if not target.is_file():
         return
     content = _read(target)
+    was_signed = signing.check(SIGNATURE_PURPOSE, _signed_bytes(content), content.get("signature")) == "signed"
     content["files"][name] = file_digest(folder / name)
-    tmp = target.with_suffix(".tmp")
-    tmp.write_text(json.dumps(content, indent=2) + "\n")
-    tmp.replace(target)
+    _write(target, content, sign=was_signed)
 
 
 def _read(path: Path) -> dict[str, Any]:
     try:
-        content = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        content = read_json(path)
+    except (OSError, ValueError) as exc:  # ValueError covers JSONDecodeError, UnicodeDecodeError, too deep
         raise UserError(f"{path} is unreadable or not JSON; {_REFUSE}") from exc
     files = content.get("files") if isinstance(content, dict) else None
     valid = (
@@ -121,10 +148,14 @@ def _read(path: Path) -> dict[str, Any]:
     return content
 
 
-def verify(best: Path, manifest: dict[str, Any], manifest_path: Path) -> bool:
-    """Check every file of ``best/`` and run.json against ``best/checksums.json``; False for an older run.
+def verify(best: Path, manifest: dict[str, Any], manifest_path: Path) -> str:
+    """Check every file of ``best/`` and run.json against ``best/checksums.json``, then its signature.
 
-    Raises a :class:`UserError` naming the first file that differs, is missing or was added.
+    Returns ``"signed"`` (signed by this machine's key), ``"foreign"`` (no
+    signature, or another key's; one :class:`ForeignRunWarning`) or
+    ``"unverified"`` (an older run without checksums; one
+    :class:`UnverifiedRunWarning`). Raises a :class:`UserError` naming the first
+    file that differs, is missing or was added.
     """
     target = best / CHECKSUMS
     if target.is_symlink() or (target.exists() and not target.is_file()):
@@ -136,7 +167,7 @@ def verify(best: Path, manifest: dict[str, Any], manifest_path: Path) -> bool:
             UnverifiedRunWarning,
             stacklevel=3,
         )
-        return False
+        return UNVERIFIED
     content = _read(target)
     recorded: dict[str, str] = content["files"]
     present = _files(best)
@@ -157,7 +188,17 @@ def verify(best: Path, manifest: dict[str, Any], manifest_path: Path) -> bool:
             f"{manifest_path} changed after the run finished (only 'status' and 'finished' may change); the run "
             "directory was modified or is corrupt; refusing to load its model: restore run.json or refit"
         )
-    return True
+    verdict = signing.check(SIGNATURE_PURPOSE, _signed_bytes(content), content.get("signature"))
+    if verdict == "signed":
+        return SIGNED
+    how = "it is signed by another machine's key" if verdict == "other-key" else "it carries no signature"
+    warnings.warn(
+        f"run {best.parent} was not signed on this machine ({how}): it was made elsewhere or its checksums "
+        "were rewritten; its model is used as it is, loaded from safe formats and tried in a separate process first",
+        ForeignRunWarning,
+        stacklevel=3,
+    )
+    return FOREIGN
 
 
 def _check_relative(name: Any, best: Path) -> PurePosixPath:

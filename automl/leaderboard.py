@@ -15,6 +15,7 @@ import optuna
 import pandas as pd
 from optuna.trial import TrialState
 
+from automl.errors import UserError
 from automl.runs import RunDir
 from automl.search.finalize import ENSEMBLE_ATTR, FINAL_ATTR, TIE_BREAK_METRIC
 from automl.search.objective import FAIL_REASON
@@ -26,68 +27,122 @@ FORMATS = ("table", "csv", "md", "json")
 SPEED_COLUMNS = ("rows_per_second", "train_rows_per_second")  # inference, and training examples per second
 
 
+class NoStudy(UserError, KeyError):
+    """The run's storage holds no study: one error line for a command, a ``KeyError`` for code that expects one."""
+
+    __str__ = BaseException.__str__  # the message as it is, not KeyError's quoted repr
+
+
 def load_study(run: RunDir, storage: str | None = None) -> optuna.Study:
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    return optuna.load_study(study_name=run.study_name, storage=run.storage(storage))
+    try:
+        return optuna.load_study(study_name=run.study_name, storage=run.storage(storage))
+    except KeyError:
+        where = run.storage_url(storage) and "its storage" or run.journal_path
+        raise NoStudy(
+            f"run {run.path} has no study '{run.study_name}' in {where} (it stopped before its first trial, or "
+            f"the study was deleted or replaced); continue it with 'automl resume {run.path}' or start a new run"
+        ) from None
 
 
 def rows(study: optuna.Study, metric: str) -> list[dict[str, Any]]:
-    """Every trial that ran, plus the ensemble, best first; failures and pruned trials last."""
+    """Every trial that ran, plus the ensemble, best first; failures and pruned trials last.
+
+    The study's attributes come from a journal anyone holding the run folder can
+    edit, so each value is taken only if it has the type automl writes (a number,
+    a text, an object of numbers); anything else shows as empty, never as a traceback.
+    """
     maximize = study.direction == optuna.study.StudyDirection.MAXIMIZE
-    final = study.user_attrs.get(FINAL_ATTR, {})
-    chosen = set(final.get("trials", []))
+    final = _mapping(study.user_attrs.get(FINAL_ATTR))
+    chosen = {n for n in final.get("trials", []) if _is_int(n)} if isinstance(final.get("trials"), list) else set()
+    final_ensemble = final.get("ensemble") is True
     scored: list[dict[str, Any]] = []
     others: list[dict[str, Any]] = []
     for trial in study.get_trials(deepcopy=False):
         if trial.state == TrialState.WAITING:
             continue
-        key = trial.params.get(MODEL_PARAM, "?")
+        key = str(trial.params.get(MODEL_PARAM, "?"))
         attrs = trial.user_attrs
-        note = attrs.get(FAIL_REASON) or attrs.get("pruned_reason") or ""
+        note = _text(attrs.get(FAIL_REASON)) or _text(attrs.get("pruned_reason"))
+        score = _number(trial.value) if trial.state == TrialState.COMPLETE else None
         row = {
             "trial": trial.number,
             "model": key,
             "status": "SKIPPED" if note.startswith("skipped") else trial.state.name,
-            "score": trial.value if trial.state == TrialState.COMPLETE else None,
+            "score": score,
             "metric": metric,
-            "fit_seconds": attrs.get("fit_seconds"),
-            "predict_ms_per_1k": attrs.get("predict_ms_per_1k"),
-            "size_bytes": attrs.get("size_bytes"),
-            "train_rows_per_second": attrs.get("train_rows_per_second"),
+            "fit_seconds": _number(attrs.get("fit_seconds")),
+            "predict_ms_per_1k": _number(attrs.get("predict_ms_per_1k")),
+            "size_bytes": _count(attrs.get("size_bytes")),
+            "train_rows_per_second": _number(attrs.get("train_rows_per_second")),
             "params": model_params(key, trial.params),
-            "metrics": attrs.get("metrics", {}),
+            "metrics": _numbers(attrs.get("metrics")),
             "note": note,
-            "selected": trial.number in chosen and not final.get("ensemble", False),
+            "selected": trial.number in chosen and not final_ensemble,
         }
         (scored if row["score"] is not None else others).append(row)
-    ensemble = study.user_attrs.get(ENSEMBLE_ATTR)
-    if ensemble and len(ensemble.get("weights", {})) > 1:
+    ensemble = _mapping(study.user_attrs.get(ENSEMBLE_ATTR))
+    weights = _numbers(ensemble.get("weights"))
+    if len(weights) > 1 and _number(ensemble.get("score")) is not None:
         scored.append(
             {
                 "trial": None,
                 "model": "ensemble",
                 "status": "COMPLETE",
-                "score": ensemble["score"],
+                "score": _number(ensemble["score"]),
                 "metric": metric,
-                "fit_seconds": ensemble.get("fit_seconds"),
-                "predict_ms_per_1k": ensemble.get("predict_ms_per_1k"),
-                "size_bytes": ensemble.get("size_bytes"),
+                "fit_seconds": _number(ensemble.get("fit_seconds")),
+                "predict_ms_per_1k": _number(ensemble.get("predict_ms_per_1k")),
+                "size_bytes": _count(ensemble.get("size_bytes")),
                 "train_rows_per_second": None,
-                "params": {"weights": ensemble["weights"]},
-                "metrics": ensemble.get("metrics", {}),
-                "note": ensemble.get("note", "greedy ensemble selection over the best trials"),
-                "selected": bool(final.get("ensemble", False)),
+                "params": {"weights": weights},
+                "metrics": _numbers(ensemble.get("metrics")),
+                "note": _text(ensemble.get("note", "greedy ensemble selection over the best trials")),
+                "selected": final_ensemble,
             }
         )
     sign = -1.0 if maximize else 1.0
-    scored.sort(key=lambda r: (sign * r["score"], float(r["metrics"].get(TIE_BREAK_METRIC, 0.0))))
+    scored.sort(key=lambda r: (sign * r["score"], r["metrics"].get(TIE_BREAK_METRIC, 0.0)))
     others.sort(key=lambda r: r["trial"])
     ordered = scored + others
     for rank, row in enumerate(ordered, start=1):
         row["rank"] = rank
         ms = row["predict_ms_per_1k"]
-        row["rows_per_second"] = round(1e6 / ms, 1) if ms else None  # prediction throughput (images/s, texts/s)
+        row["rows_per_second"] = round(1e6 / ms, 1) if ms and ms > 0 else None  # throughput (images/s, texts/s)
     return [{k: row[k] for k in (*COLUMNS, *SPEED_COLUMNS, "metrics", "note", "selected")} for row in ordered]
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _number(value: Any) -> float | None:
+    """A finite number as automl records it, else None (a text, a list, NaN, 10**400 from an edited journal)."""
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return value if math.isfinite(number) else None
+
+
+def _count(value: Any) -> int | None:
+    number = _number(value)
+    return int(number) if number is not None and number >= 0 and number < 2**63 else None
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _numbers(value: Any) -> dict[str, Any]:
+    """An object of named finite numbers (metrics, ensemble weights); other entries are left out."""
+    return {str(k): v for k, v in _mapping(value).items() if _number(v) is not None}
 
 
 def to_frame(board: list[dict[str, Any]]) -> pd.DataFrame:
@@ -150,40 +205,50 @@ def _json_safe(value: Any) -> Any:
 
 
 def _cell(value: Any) -> str:
+    """A value as short text, for the terminal table (:func:`_table` escapes it) and the Markdown one."""
     if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return ""
     if isinstance(value, bool):
         return "*" if value else ""
     if isinstance(value, float):
         return f"{value:.0f}" if abs(value) >= 10_000 else f"{value:.4g}"  # throughputs: no exponents
-    return str(value).replace("|", "\\|")
+    return str(value)
 
 
 def _markdown(frame: pd.DataFrame) -> str:
-    header = "| " + " | ".join(frame.columns) + " |"
+    from automl.report.markdown import cell
+
+    header = "| " + " | ".join(cell(c) for c in frame.columns) + " |"
     rule = "|" + "|".join("---" for _ in frame.columns) + "|"
-    body = ["| " + " | ".join(_cell(v) for v in row) + " |" for row in frame.itertuples(index=False)]
+    body = ["| " + " | ".join(cell(_cell(v)) for v in row) + " |" for row in frame.itertuples(index=False)]
     return "\n".join([header, rule, *body]) + "\n"
 
 
 def _table(frame: pd.DataFrame) -> str:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
+
+    from automl.terminal import printable
 
     shown = {"rank": "#", "trial": "trial", "model": "model", "status": "status", "score": "score",
              "fit_seconds": "fit s", "train_rows_per_second": "train rows/s", "rows_per_second": "pred rows/s",
              "size_bytes": "bytes", "selected": "final",
              "params": "params"}
-    table = Table(title=f"leaderboard ({frame['metric'].iloc[0] if len(frame) else ''})", title_justify="left")
+    # Text(), not str: rich would read '[...]' in a model name or a note as markup
+    metric = printable(frame["metric"].iloc[0]) if len(frame) else ""
+    table = Table(title=Text(f"leaderboard ({metric})"), title_justify="left")
     for column, title in shown.items():
         table.add_column(title, no_wrap=True, overflow="ellipsis", max_width=48 if column == "params" else None)
     for _, row in frame.iterrows():
-        table.add_row(*[_cell(row[c]) for c in shown])
+        table.add_row(*[Text(printable(_cell(row[c]))) for c in shown])
     console = Console(width=160, record=True, file=io.StringIO())
     console.print(table)
     return console.export_text()
 
 
 def write_leaderboard_files(run: RunDir, study: optuna.Study) -> None:
+    from automl import atomic
+
     board = rows(study, run.manifest["metric"])
-    (run.path / "leaderboard.csv").write_text(render(board, "csv"))
+    atomic.write_text(run.path / "leaderboard.csv", render(board, "csv"))

@@ -14,8 +14,10 @@ recorded beside the final model (see :mod:`automl.checksums`).
 
 from __future__ import annotations
 
+import json
 import math
 import re
+import stat
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -26,6 +28,29 @@ DIRECTIONS = ("minimize", "maximize")
 # plugin, model, metric and kind names: no spaces, slashes or shell characters
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@:+-]{0,99}")
 _MAX_TEXT = 10_000
+MAX_JSON_BYTES = 64 << 20  # run.json, model.json and the like hold kilobytes; a bigger file is not automl's
+
+
+def read_json(path: Path, limit: int = MAX_JSON_BYTES) -> Any:
+    """The content of a JSON file of a run folder, read only if it is a regular file of at most ``limit`` bytes.
+
+    Raises ``OSError`` (unreadable, not a regular file), ``UnicodeDecodeError`` or ``ValueError`` (too big, not
+    JSON, nested too deep for the parser): the caller turns each into one line naming the file. A file of
+    gigabytes (a sparse file, ``/dev/zero`` behind a link) is refused before it is read.
+    """
+    info = path.stat()  # before opening: opening a FIFO would wait for a writer
+    if not stat.S_ISREG(info.st_mode):
+        raise OSError(f"{path.name} is not a regular file")
+    if info.st_size > limit:
+        raise ValueError(f"{info.st_size:,} bytes, more than the {limit:,} automl ever writes")
+    with path.open("rb") as handle:
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise ValueError(f"more than the {limit:,} bytes automl ever writes")
+    try:
+        return json.loads(data.decode("utf-8"))
+    except RecursionError:
+        raise ValueError("nested too deeply to be automl's JSON") from None
 
 
 def _is_int(value: Any) -> bool:
@@ -33,7 +58,13 @@ def _is_int(value: Any) -> bool:
 
 
 def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    """A finite number that fits a float (``10**400`` is an int JSON reads, but no budget or size)."""
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return False
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:
+        return False
 
 
 def _name(value: Any) -> str | None:
@@ -106,6 +137,8 @@ CHECKS: dict[str, Callable[[Any], str | None]] = {
     "trial_timeout": _optional(_positive_number),
     "workers": _optional(_positive_int),
     "storage": _optional(_text),
+    "study": _optional(_text),
+    "artifacts": _optional(_text),
     "data": _optional(_object),
     "versions": _optional(_object),
     "preset": _optional(_object),

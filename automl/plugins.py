@@ -132,6 +132,8 @@ def call_each(pm: pluggy.PluginManager, hook_name: str, **kwargs: object) -> lis
     for impl in getattr(pm.hook, hook_name).get_hookimpls():
         try:
             results.append((impl.plugin_name, impl.function(**{k: kwargs[k] for k in impl.argnames})))
+        except UserError as exc:  # a damaged or missing input, said in one line: no traceback to read
+            log.warning("plugin '%s' skipped %s: %s", impl.plugin_name, hook_name, exc)
         except Exception:  # noqa: BLE001 - a plugin's bug must not end the run
             log.warning("plugin '%s' failed in %s", impl.plugin_name, hook_name, exc_info=True)
     return results

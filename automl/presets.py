@@ -27,7 +27,7 @@ SUFFIXES = (".yaml", ".yml")
 OPTION_TYPES: dict[str, tuple[type, ...]] = {
     "text_column": (str,), "backbone": (str, list), "user_column": (str,), "item_column": (str,),
     "rating_column": (str,), "time_column": (str,), "top_k": (int,), "items": (str,), "horizon": (int,),
-    "date_column": (str,), "id_column": (str,),
+    "date_column": (str,), "id_column": (str,), "problem_type": (str,),
 }
 WORDING_TYPES: dict[str, tuple[type, ...]] = {
     "entity": (str,), "target": (str,), "positive": (str,), "positive_label": (str, int), "labels": (dict,),

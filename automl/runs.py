@@ -14,21 +14,24 @@ driving the same run at once (workers of one search share it).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import platform
 import shlex
-import shutil
 import sys
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import filelock
 
+from automl import atomic, journal, userdata
 from automl.errors import UserError
-from automl.manifest_check import check_values
+from automl.manifest_check import check_values, read_json
+from automl.redact import redact_arg
+from automl.redact import redact_url as redact_url  # re-exported: the name callers know
 
 FORMAT_VERSION = 1
 STUDY_NAME = "automl"
@@ -45,19 +48,6 @@ def package_versions(extra: tuple[str, ...] = ()) -> dict[str, str]:
         except PackageNotFoundError:
             continue
     return found
-
-
-def redact_url(url: str) -> str:
-    """The storage URL without its password, safe for run.json, logs and reports.
-
-    The password is dropped rather than masked so the URL still works when the
-    password comes from the environment (``PGPASSWORD``) on resume.
-    """
-    parts = urlsplit(url)
-    userinfo, at, host = parts.netloc.rpartition("@")
-    if not at or ":" not in userinfo:
-        return url
-    return urlunsplit(parts._replace(netloc=f"{userinfo.split(':', 1)[0]}@{host}"))
 
 
 @dataclass
@@ -87,34 +77,45 @@ class RunDir:
 
     # -- life cycle ------------------------------------------------------------
     @staticmethod
-    def check_free(path: Path, force: bool) -> None:
-        """Fail early, before any work, if ``path`` holds a run and ``force`` is off."""
-        if path.exists() and not path.is_dir():
-            raise UserError(f"{path} is a file, not a run directory; pass --run-dir FOLDER")
-        if path.exists() and any(path.iterdir()) and not force:
-            raise UserError(
-                f"run directory {path} already exists; pass --force to overwrite it, "
-                f"--run-dir to choose another, or run 'automl resume {path}' to continue it"
-            )
+    def check_free(path: Path, force: bool, reads: Iterable[Path] = ()) -> None:
+        """Fail early, before any work, if ``path`` holds a run and ``force`` is off, or ``force`` would
+        delete anything automl did not write (see :mod:`automl.userdata`)."""
+        userdata.check_run_dir(Path(path), force, reads)
 
     @classmethod
-    def create(cls, path: Path, manifest: dict[str, Any], force: bool = False) -> RunDir:
+    @contextlib.contextmanager
+    def creating(cls, path: Path, manifest: dict[str, Any], force: bool = False,
+                 reads: Iterable[Path] = ()) -> Iterator[RunDir]:
+        """Create the run (with ``force``, after deleting the previous run's own files) and hold its lock.
+
+        The lock is taken before anything is deleted and kept for the block, so a
+        second ``fit --force`` on the same folder stops with one error line
+        instead of deleting the files of the first.
+        """
         path = Path(path)
-        cls.check_free(path, force)
-        if path.exists() and any(path.iterdir()):
-            if not (path / MANIFEST).is_file():
-                raise UserError(
-                    f"{path} is not empty and is not a run directory (no {MANIFEST}); "
-                    "refusing to delete it even with --force: choose another --run-dir"
-                )
-            run = cls(path)
-            with run.lock():
-                shutil.rmtree(path)
-        path.mkdir(parents=True, exist_ok=True)
+        cls.check_free(path, force, reads)
         run = cls(path)
-        run.artifacts.mkdir(exist_ok=True)
-        run.write_manifest({"format_version": FORMAT_VERSION, **manifest})
-        return run
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+            lock = run.acquire()
+        except OSError as exc:
+            raise UserError(f"cannot create run directory {path} ({exc.strerror or exc}); choose another --run-dir") \
+                from None
+        with lock:
+            cls.check_free(path, force, reads)  # again, under the lock: the folder may have changed meanwhile
+            try:
+                userdata.clear_own(path, keep={"run.lock"})  # the lock file is ours while we hold it
+                run.artifacts.mkdir(exist_ok=True)
+                run.write_manifest({"format_version": FORMAT_VERSION, **manifest})
+            except OSError as exc:
+                raise UserError(f"cannot write run directory {path} ({exc.strerror or exc})") from None
+            yield run
+
+    @classmethod
+    def create(cls, path: Path, manifest: dict[str, Any], force: bool = False, reads: Iterable[Path] = ()) -> RunDir:
+        """Create the run directory (see :meth:`creating`) and release its lock."""
+        with cls.creating(path, manifest, force, reads) as run:
+            return run
 
     @classmethod
     def open(cls, path: str | Path) -> RunDir:
@@ -127,8 +128,8 @@ class RunDir:
 
     def check_manifest(self) -> dict[str, Any]:
         try:
-            manifest = json.loads(self.manifest_path.read_text())
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            manifest = read_json(self.manifest_path)  # bounded: a 2 GB or deeply nested file is one error line
+        except (OSError, ValueError) as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
             reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
             raise UserError(f"{self.manifest_path} is unreadable or not JSON ({reason}); the run is damaged") from exc
         if not isinstance(manifest, dict):
@@ -149,9 +150,7 @@ class RunDir:
         return self.check_manifest()
 
     def write_manifest(self, manifest: dict[str, Any]) -> None:
-        tmp = self.manifest_path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(manifest, indent=2, default=str) + "\n")
-        tmp.replace(self.manifest_path)
+        atomic.write_text(self.manifest_path, json.dumps(manifest, indent=2, default=str) + "\n")
 
     def update_manifest(self, **changes: Any) -> None:
         self.write_manifest({**self.manifest, **changes})
@@ -168,6 +167,8 @@ class RunDir:
             raise UserError(
                 f"run {self.path} is in use by another automl process; wait for it to finish"
             ) from None
+        except OSError as exc:  # a read-only folder or mount: the lock file cannot be created
+            raise UserError(f"cannot lock run {self.path} ({exc.strerror or exc}); is the folder writable?") from None
         return lock
 
     # -- storage ---------------------------------------------------------------
@@ -188,7 +189,8 @@ class RunDir:
             from automl.storage import open_rdb_storage
 
             return open_rdb_storage(url)
-        return JournalStorage(JournalFileBackend(str(self.journal_path)))
+        journal.check(self.journal_path)  # a torn tail is a note, garbage one error line, before Optuna reads
+        return journal.replayed(self.journal_path, lambda: JournalStorage(JournalFileBackend(str(self.journal_path))))
 
     @property
     def artifact_location(self) -> str:
@@ -202,16 +204,21 @@ class RunDir:
 
 
 def command_line() -> str:
-    """The command as the user can paste it back: shell-quoted, ``automl`` however it was started, no password."""
+    """The command as the user can paste it back: shell-quoted, ``automl`` however it was started, no secret.
+
+    URLs lose their passwords and tokens (:func:`automl.redact.redact_arg`); an
+    argument holding a control character (a newline, an escape) is written in
+    bash's ``$'...'`` quoting, so the line stays one line and prints nothing raw.
+    """
     program = Path(sys.argv[0]).name if sys.argv else ""
     argv = ["automl", *sys.argv[1:]] if program in ("automl", "cli.py", "__main__.py") else list(sys.argv)
-    return shlex.join(_redact_arg(arg) for arg in argv)
+    return " ".join(shell_quote(redact_arg(arg)) for arg in argv)
 
 
-def _redact_arg(arg: str) -> str:
-    if "://" not in arg:
-        return arg
-    option, eq, value = arg.partition("=")
-    if eq and option.startswith("--"):
-        return f"{option}={redact_url(value)}"
-    return redact_url(arg)
+def shell_quote(arg: str) -> str:
+    """``shlex.quote``, or ``$'...'`` with escapes when ``arg`` holds characters a terminal would act on."""
+    from automl.terminal import needs_escape, printable
+
+    if not needs_escape(arg):
+        return shlex.quote(arg)
+    return "$'" + printable(arg.replace("\\", "\\\\")).replace("'", "\\'") + "'"

@@ -128,7 +128,10 @@ class ModelSpec:
     ``cheap`` is true so a baseline exists within seconds. ``portfolio`` holds
     further strong starting points, queued after the defaults. A ``baseline``
     (seasonal naive, popularity) is searched and shown for reference but never
-    blended into a task's family-champion combination.
+    blended into a task's family-champion combination. ``cost_params`` names
+    the numeric parameters a trial's time grows in proportion to (trees,
+    epochs, iterations): the search scales the family's measured time by them
+    to decide whether a trial still fits in the time budget.
     """
 
     key: str
@@ -143,6 +146,7 @@ class ModelSpec:
     cheap: bool = True
     baseline: bool = False
     description: str = ""
+    cost_params: tuple[str, ...] = ()
 
     def supports(self, kind: str) -> bool:
         return not self.kinds or kind in self.kinds
@@ -164,6 +168,11 @@ class TaskSpec:
     validation data; where that data is a few backtest windows (forecasting),
     equal weights over different families predict the future better (the
     "forecast combination puzzle", borne out by the M3 and M4 competitions).
+
+    ``options`` names the task options it reads (``problem_type``,
+    ``text_column``, ``horizon``...: the task-specific flags of ``automl fit``,
+    ``--text-col`` for ``text_column``). Any other one given to the task is
+    refused in one line rather than silently ignored.
     """
 
     name: str
@@ -179,6 +188,12 @@ class TaskSpec:
     needs_input: bool = True
     fold_models_serve: bool = True
     description: str = ""
+    options: tuple[str, ...] | None = None
+
+    def takes_option(self, name: str) -> bool:
+        """Whether ``name`` (a key of ``FitOptions.task_options``) is one this task reads; a task that
+        declares no ``options`` (``None``, third-party plugins written before) is given all of them."""
+        return self.options is None or name in self.options
 
 
 def take(X: Any, index: np.ndarray) -> Any:

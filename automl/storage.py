@@ -4,9 +4,10 @@
 trial whose worker dies is marked FAIL and queued again
 (:class:`~automl.search.liveness.RetryStaleTrial`). Its engine pings each pooled
 connection before use, so a restarted server costs a reconnect, not the run.
-The password is only ever held in memory: run.json, logs, reports and error
-messages get the URL without it (:func:`automl.runs.redact_url`), and
-:func:`scrub` removes it from a database's own error text.
+Secrets are only ever held in memory: run.json, logs, reports and error
+messages get the URL without its password, query secrets and tokens
+(:func:`automl.redact.redact_url`), and :func:`scrub` removes them, and the
+environment's (``PGPASSWORD``), from a database's own error text.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from automl.errors import UserError
-from automl.runs import redact_url
+from automl.redact import redact_url, remember
+from automl.redact import scrub as _scrub
 
 HEARTBEAT_ENV = "AUTOML_HEARTBEAT_SECONDS"
 GRACE_ENV = "AUTOML_HEARTBEAT_GRACE_SECONDS"
@@ -86,6 +88,7 @@ def open_rdb_storage(url: str):  # noqa: ANN201 - an optuna RDBStorage
     URL without its password.
     """
     if redact_url(url) != url:
+        remember([url])
         _full_urls[redact_url(url)] = url
     url = full_url(url)
     if url in _storages:
@@ -148,13 +151,8 @@ def error_line(exc: BaseException, url: str | None = None) -> str:
 
 
 def scrub(text: str, url: str | None = None) -> str:
-    """``text`` without the password of ``url`` (or of any URL this process was given) or ``PGPASSWORD``."""
-    secrets = {urlsplit(u).password for u in (*_full_urls.values(), url or "") if u}
-    secrets.add(os.environ.get("PGPASSWORD"))
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    return text
+    """``text`` without any secret of ``url``, of a URL this process was given, or of the environment."""
+    return _scrub(text, url, *_full_urls.values())
 
 
 def open_artifact_store(location: str, default: Path | None = None):  # noqa: ANN201 - an optuna artifact store
@@ -165,7 +163,11 @@ def open_artifact_store(location: str, default: Path | None = None):  # noqa: AN
         return _s3_store(location)
     path = Path(location)
     if default is not None and path == default:
-        path.mkdir(exist_ok=True)
+        try:
+            path.mkdir(exist_ok=True)
+        except OSError as exc:  # a file where the run keeps its artifacts/ folder, or a read-only run
+            raise UserError(f"the run's artifact folder {location} cannot be used ({exc.strerror or exc}); the run "
+                            "folder is damaged or was modified") from None
     elif not path.is_dir():
         raise UserError(
             f"the artifact store {location} is not a folder on this machine; mount the shared folder "

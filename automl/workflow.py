@@ -7,6 +7,7 @@ the same space on the same splits.
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -16,12 +17,16 @@ from typing import Any
 
 import pandas as pd
 
+from automl import atomic
+from automl import task_options as task_option_rules
 from automl.catalog import Catalog, build_catalog
 from automl.data import fingerprint
 from automl.errors import UserError
 from automl.plugins import call_each
 from automl.report.evidence import summarize_dataset
 from automl.runs import STUDY_NAME, RunDir, command_line, package_versions, redact_url
+from automl.search.clock import RunClock
+from automl.search.counts import plural, trials_run
 from automl.search.engine import (
     RUN_ATTR,
     Budget,
@@ -64,6 +69,7 @@ class FitOptions:
     quiet: bool = False
     task_options: dict[str, Any] = field(default_factory=dict)
     preset: dict[str, Any] | None = None  # a use-case preset (automl.presets), kept in run.json for the report
+    started: float | None = None  # when the time budget's clock started (default: when the fit is called)
 
 
 def _quiet_echo(_message: str) -> None:
@@ -85,8 +91,23 @@ def default_run_dir(source: DataSource) -> Path:
 
 
 def _check_source(source: DataSource) -> None:
+    if not isinstance(source, pd.DataFrame | str | os.PathLike):
+        raise UserError(
+            f"cannot read data of type {type(source).__name__}; pass a file or folder path (str or Path) "
+            "or a pandas DataFrame"
+        )
     if not isinstance(source, pd.DataFrame) and not Path(source).exists():
         raise UserError(f"file not found: {source}; check the path")
+
+
+def _check_seconds(name: str, value: Any) -> None:
+    """A number of seconds must be a finite positive number: NaN would pass every ``<= 0`` test and reach run.json."""
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise UserError(f"{name} must be a number of seconds, not {type(value).__name__} {value!r}")
+    if not math.isfinite(value) or value <= 0:
+        raise UserError(f"{name} must be a positive, finite number of seconds, not {value:g}")
 
 
 def _check_budget(options: FitOptions) -> None:
@@ -94,18 +115,45 @@ def _check_budget(options: FitOptions) -> None:
         raise UserError(f"--workers must be at least 1, not {options.workers}")
     if options.trials is not None and options.trials < 1:
         raise UserError(f"--trials must be at least 1, not {options.trials}")
-    if options.time_budget is not None and options.time_budget <= 0:
-        raise UserError(f"--time-budget must be a positive number of seconds, not {options.time_budget:g}")
-    if options.trial_timeout is not None and options.trial_timeout <= 0:
-        raise UserError(f"--trial-timeout must be a positive number of seconds, not {options.trial_timeout:g}")
+    _check_seconds("--time-budget", options.time_budget)
+    _check_seconds("--trial-timeout", options.trial_timeout)
+
+
+def _cap_workers(options: FitOptions, echo: Echo) -> FitOptions:
+    """``--workers`` held to this machine's CPUs and the trial budget, with a ``note:`` when it is cut
+    (each worker is a whole process: 100,000 of them would take the machine down)."""
+    import dataclasses
+
+    from automl.limits import cap_workers
+
+    workers, note = cap_workers(options.workers, usable_cpus(), options.trials)
+    if note:
+        echo(f"note: {note}")
+    return dataclasses.replace(options, workers=workers)
+
+
+def _reads(source: DataSource, options: FitOptions) -> list[Path]:
+    """Every path the fit reads (the data, and files or folders among the task options): never deleted by --force."""
+    given = [] if isinstance(source, pd.DataFrame) else [Path(source)]
+    for value in options.task_options.values():
+        for item in value if isinstance(value, list | tuple) else [value]:
+            if isinstance(item, str | os.PathLike) and str(item) and Path(item).exists():
+                given.append(Path(item))
+    return given
 
 
 def start_run(source: DataSource, options: FitOptions, echo: Echo = _quiet_echo) -> RunDir:
-    """Create the run directory, search within the budget, refit and save the winner."""
+    """Create the run directory, search within the budget, refit and save the winner.
+
+    The time budget counts from ``options.started`` (the process start, for the command line) or from now.
+    """
+    started = options.started if options.started is not None else time.time()
     _check_source(source)
     _check_budget(options)
+    options = _cap_workers(options, echo)
     run_path = Path(options.run_dir) if options.run_dir else default_run_dir(source)
-    RunDir.check_free(run_path, options.force)
+    reads = _reads(source, options)
+    RunDir.check_free(run_path, options.force, reads)
     artifacts = _artifact_location(options.artifacts)
     if options.storage:
         from automl.storage import open_rdb_storage
@@ -116,7 +164,8 @@ def start_run(source: DataSource, options: FitOptions, echo: Echo = _quiet_echo)
     catalog = build_catalog()
     task_options = {"target": options.target, **options.task_options}
     task = catalog.task(options.task) if options.task != "auto" else detect_task(catalog, source, task_options)
-    dataset = task.load(source, task_options)
+    task_option_rules.check_given(task, options.task_options)  # an option the task would ignore: refused
+    dataset = task.load(source, {**task_options, **task_option_rules.metric_hint(catalog, task.name, options.metric)})
     metric = catalog.metric(task.name, dataset.kind, options.metric or task.default_metric(dataset))
     models = list(options.models or [m.key for m in catalog.models_for(task.name, dataset.kind)])
     for key in models:
@@ -153,42 +202,75 @@ def start_run(source: DataSource, options: FitOptions, echo: Echo = _quiet_echo)
         "versions": package_versions(),
         "preset": options.preset,
     }
-    run = RunDir.create(run_path, manifest, force=options.force)
-    if isinstance(source, pd.DataFrame):
-        source.rename(columns=str).to_parquet(run.path / FRAME_FILE)
-        run.update_manifest(data={**manifest["data"], "path": str((run.path / FRAME_FILE).resolve())})
-    echo(f"run {run.path}: {task.name} task, {dataset.kind}, metric {metric.name}, {len(models)} model families")
-    with run.acquire():
+    with RunDir.creating(run_path, manifest, force=options.force, reads=reads) as run:  # locked until the end
+        if isinstance(source, pd.DataFrame):
+            with atomic.replacing(run.path / FRAME_FILE) as tmp:
+                source.rename(columns=str).to_parquet(tmp)
+            run.update_manifest(data={**manifest["data"], "path": str((run.path / FRAME_FILE).resolve())})
+        echo(f"run {run.path}: {task.name} task, {dataset.kind}, metric {metric.name}, {len(models)} model families")
         setup = build_setup(run, catalog, dataset=dataset)
         study = open_study(run, metric.direction, options.seed, storage=options.storage)
         if options.storage:
             publish_run(study, run)
         enqueue_starting_points(study, setup.models)
-        _search_and_finish(run, setup, options.quiet, options.storage, echo)
+        _search_and_finish(run, setup, options.quiet, options.storage, echo, started=started)
     return run
 
 
 def resume_run(path: str | Path, quiet: bool = False, storage: str | None = None, echo: Echo = _quiet_echo) -> RunDir:
     """Continue an interrupted run: completed trials are kept, the budget's rest is used."""
     run = RunDir.open(path)
+    from automl.layout import check_for_resume
+
+    check_for_resume(run.path)  # a file, folder or link where automl keeps another kind: one line, before the lock
     with run.acquire():
+        if not run.storage_url(storage):
+            _repair_journal(run, echo)
         setup = build_setup(run, build_catalog())
         echo(f"resuming run {run.path}")
         _search_and_finish(run, setup, quiet, storage, echo)
     return run
 
 
-def _search_and_finish(run: RunDir, setup: SearchSetup, quiet: bool, storage: str | None, echo: Echo) -> None:
+def _print_note(message: str) -> None:
+    import sys
+
+    print(message, file=sys.stderr)
+
+
+def _repair_journal(run: RunDir, echo: Echo) -> None:
+    """Before the search appends to the journal: move a torn last record out of it (kept beside it)."""
+    from automl import journal
+
+    try:
+        kept = journal.repair(run.journal_path)
+    except OSError as exc:
+        raise UserError(f"cannot repair {run.journal_path} ({exc.strerror or exc}); is the run folder writable?") \
+            from None
+    if kept is not None:
+        echo(f"note: {run.journal_path} ended with an incomplete record (a crash or a full disk); "
+             f"it was moved to {kept.name} and the search continues from the records before it")
+
+
+def _search_and_finish(run: RunDir, setup: SearchSetup, quiet: bool, storage: str | None, echo: Echo,
+                       started: float | None = None) -> None:
+    """Search, then choose, refit and save the final model; ``started`` is when the budget's clock started."""
     manifest = run.manifest
-    budget = Budget(manifest["time_budget"], manifest["trials"], int(manifest.get("workers") or 1))
+    from automl.limits import cap_workers
+
+    # a resumed run may come from a bigger machine (or a run.json edited by hand): capped here too
+    workers, note = cap_workers(int(manifest.get("workers") or 1), usable_cpus(), manifest["trials"])
+    if note:
+        echo(f"note: {note}")
+    budget = Budget(manifest["time_budget"], manifest["trials"], workers, started=started)
     run.update_manifest(status="searching")
     study = search(setup, budget, quiet=quiet, storage=storage, worker_target=worker_main,
                    on_trial=lambda trial: _notify(setup, trial))
     what = "ensembling and refitting" if setup.task.ensemble else "refitting"
-    echo(f"search done: {len(study.trials)} trials; {what} the final model on all the data")
-    seconds_left = None if budget.time_budget is None else budget.time_budget - time_spent(study)
+    echo(f"search done: {plural(trials_run(study), 'trial')}; {what} the final model on all the data")
+    clock = RunClock.start(budget.time_budget, time_spent(study))  # what is left of the budget, from now
     selection = choose_final(setup, study)
-    refit_and_save(setup, study, selection, deadline=None if seconds_left is None else time.time() + seconds_left)
+    refit_and_save(setup, study, selection, deadline=clock.refit_deadline())
     from automl.leaderboard import write_leaderboard_files
 
     write_leaderboard_files(run, study)
@@ -219,7 +301,8 @@ def build_setup(run: RunDir, catalog: Catalog, dataset: Any = None, workers: int
             raise UserError(
                 f"the training data {source} changed since run {run.path} started; restore it or start a new run"
             )
-        dataset = task.load(source, {"target": manifest["target"], **manifest.get("task_options", {})})
+        dataset = task.load(source, {"target": manifest["target"], **manifest.get("task_options", {}),
+                                     **task_option_rules.metric_hint(catalog, task.name, manifest["metric"])})
     metric = catalog.metric(task.name, dataset.kind, manifest["metric"])
     n_workers = workers or int(manifest.get("workers") or 1)
     return SearchSetup(
@@ -275,8 +358,16 @@ def worker_main(run_path: str | None, index: int, deadline: float | None, max_tr
     """
     import shutil
 
+    from automl.terminal import safe_log_lines
+
+    safe_log_lines()  # a spawned --workers process logs like the command that started it
+    from automl.search import isolation
+
+    isolation.allow_budget_forks()  # a worker process runs no model outside its trials' children
     run, scratch = _worker_run(run_path, storage, study_name)
     try:
+        if not run.storage_url(storage):  # under Optuna's append lock a torn tail is a crash's: safe to move out
+            _repair_journal(run, _quiet_echo if index < REMOTE_WORKER_INDEX else _print_note)
         manifest = run.manifest
         source = manifest["data"]["path"]
         if source and not Path(source).exists():
@@ -296,7 +387,8 @@ def worker_main(run_path: str | None, index: int, deadline: float | None, max_tr
             deadline = remaining_deadline(study, Budget(manifest["time_budget"], manifest["trials"]))
         if max_trials is None:
             max_trials = manifest["trials"]
-        run_loop(study, Objective(setup, deadline), deadline, max_trials, ask_lock(run, storage),
+        objective = Objective(setup, deadline, Budget(manifest["time_budget"]).search_seconds())
+        run_loop(study, objective, deadline, max_trials, ask_lock(run, storage),
                  callbacks=(lambda _study, trial: _notify(setup, trial),))
     finally:
         if scratch:

@@ -91,7 +91,7 @@ def run_ours(train: Path, test: Path, y_test: pd.Series, budget: float, cpus: li
     )
     if fit.returncode != 0:
         return failure("automl (ours)", fit, fit_log)
-    predicted = run_measured([automl, "predict", str(run_dir), str(test), "--out", str(preds)],
+    predicted = run_measured([automl, "predict", str(run_dir), str(test), "--out", str(preds), "--overwrite"],
                              cpus=cpus, log_path=predict_log, timeout=600)
     if predicted.returncode != 0:
         return failure("automl (ours)", fit, predict_log)

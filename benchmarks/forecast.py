@@ -149,7 +149,7 @@ def run_ours(name: str, train: Path, values: np.ndarray, test: pd.DataFrame, bud
                         "--quiet"], cpus=cpus, log_path=fit_log, timeout=3 * budget + 600)
     if fit.returncode != 0:
         return failure(name, OURS, fit, fit_log)
-    predicted = run_measured([automl, "predict", str(run_dir), "--out", str(preds)],
+    predicted = run_measured([automl, "predict", str(run_dir), "--out", str(preds), "--overwrite"],
                              cpus=cpus, log_path=predict_log, timeout=600)
     if predicted.returncode != 0:
         return failure(name, OURS, predicted, predict_log)

@@ -115,7 +115,7 @@ def run_ours(train_dir: Path, test_dir: Path, truth: dict[str, int], budget: flo
                         "--force", "--quiet"], cpus=cpus, log_path=fit_log, timeout=3 * budget + 600)
     if fit.returncode != 0:
         return failure("automl (ours)", fit, fit_log)
-    predicted = run_measured([automl, "predict", str(run_dir), str(test_dir), "--out", str(preds)],
+    predicted = run_measured([automl, "predict", str(run_dir), str(test_dir), "--out", str(preds), "--overwrite"],
                              cpus=cpus, log_path=predict_log, timeout=600)
     if predicted.returncode != 0:
         return failure("automl (ours)", fit, predict_log)

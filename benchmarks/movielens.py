@@ -123,7 +123,7 @@ def run_ours(train: Path, users: Path, test: pd.DataFrame, budget: float, cpus: 
     if fit.returncode != 0:
         return failure(system, fit, fit_log)
     top_k = ["--top-k", str(K)] if predict_takes_top_k(automl) else []  # the run's default is 10 too
-    predicted = run_measured([automl, "predict", str(run_dir), str(users), *top_k, "--out", str(preds)],
+    predicted = run_measured([automl, "predict", str(run_dir), str(users), *top_k, "--out", str(preds), "--overwrite"],
                              cpus=cpus, log_path=predict_log, timeout=600)
     if predicted.returncode != 0:
         return failure(system, predicted, predict_log)

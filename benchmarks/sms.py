@@ -98,7 +98,7 @@ def run_ours(train: Path, test: Path, truth: pd.Series, budget: float, cpus: lis
                        cpus=cpus, log_path=fit_log, timeout=3 * budget + 600)
     if fit.returncode != 0:
         return failure("automl (ours)", fit, fit_log)
-    predicted = run_measured([automl, "predict", str(run_dir), str(test), "--out", str(preds)],
+    predicted = run_measured([automl, "predict", str(run_dir), str(test), "--out", str(preds), "--overwrite"],
                              cpus=cpus, log_path=predict_log, timeout=600)
     if predicted.returncode != 0:
         return failure("automl (ours)", predicted, predict_log)

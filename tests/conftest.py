@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +17,10 @@ from automl_plugins.tabular.demo import churn_frame
 
 CLI_TIMEOUT = 120
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # no test may download model weights
+# this machine's signing key (automl/signing.py) goes to a folder of the session, never the real home;
+# subprocesses inherit it, so runs fitted and opened by the tests are signed by the same test key
+os.environ["AUTOML_CONFIG_DIR"] = tempfile.mkdtemp(prefix="automl-test-config-")
+atexit.register(shutil.rmtree, os.environ["AUTOML_CONFIG_DIR"], True)
 
 
 @dataclass

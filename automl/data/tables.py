@@ -7,7 +7,6 @@ of these is handled or named here, once, for every task plugin.
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 import warnings
@@ -16,20 +15,15 @@ from pathlib import Path
 
 import pandas as pd
 
+from automl.data.encoding import detect_encoding, display_name
+from automl.data.records import check_quotes
 from automl.errors import UserError
 from automl.specs import DataSource
 
 MISSING_MARKERS = ["", "?", "NA", "N/A", "n/a", "NaN", "nan", "null", "NULL", "None", "-"]
-_ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")
 _SNIFF_BYTES = 64 * 1024
 _DELIMITERS = ",;\t|"
 _PARQUET_MAGIC = b"PAR1"
-_BOMS = (
-    (codecs.BOM_UTF32_LE, "utf-32"),
-    (codecs.BOM_UTF32_BE, "utf-32"),
-    (codecs.BOM_UTF16_LE, "utf-16"),
-    (codecs.BOM_UTF16_BE, "utf-16"),
-)
 _DECIMAL_COMMA = r"[+-]?\d+(,\d+)?"
 
 
@@ -37,8 +31,13 @@ def source_name(source: DataSource) -> str:
     return "the data frame" if isinstance(source, pd.DataFrame) else str(source)
 
 
-def read_table(source: DataSource) -> pd.DataFrame:
-    """A DataFrame from a frame, CSV, TSV or Parquet path, with missing markers as NaN."""
+def read_table(source: DataSource, notes: list[str] | None = None) -> pd.DataFrame:
+    """A DataFrame from a frame, CSV, TSV or Parquet path, with missing markers as NaN.
+
+    What the reading decided that the user should know (an encoding other
+    than UTF-8, quotes read as text, rows spanning several lines) is appended
+    to ``notes``, which a task's loader passes on as ``Dataset.notes``.
+    """
     if isinstance(source, pd.DataFrame):
         names = [str(c).strip() for c in source.columns]
         _check_duplicate_columns(names, "the data frame", final=True)
@@ -57,8 +56,8 @@ def read_table(source: DataSource) -> pd.DataFrame:
         raise UserError(f"{path} is empty; it needs a header row and at least one data row")
     if head.startswith(_PARQUET_MAGIC) or path.suffix.lower() in {".parquet", ".pq"}:
         return _read_parquet(path)
-    encodings = _candidate_encodings(head, truncated, path)
-    text_head = head.decode(encodings[0], errors="replace")
+    encoding = detect_encoding(path)
+    text_head = head.decode(encoding.codec, errors="replace")
     if truncated:  # the last line may be cut short
         text_head = text_head[: text_head.rfind("\n") + 1] or text_head
     delimiter = _sniff_delimiter(text_head, path)
@@ -67,7 +66,9 @@ def read_table(source: DataSource) -> pd.DataFrame:
     except csv.Error as exc:
         raise UserError(f"cannot parse the header of {path}: {exc}; check the delimiter and quoting") from exc
     _check_duplicate_columns([h.strip() for h in header], str(path))
-    frame = _read_csv(path, delimiter, encodings)
+    frame = _read_checked(path, delimiter, encoding.codec, notes if notes is not None else [])
+    if encoding.note and notes is not None:
+        notes.insert(0, encoding.note)
     frame.columns = [str(c).strip() for c in frame.columns]
     if frame.empty:
         raise UserError(f"{path} has a header but no data rows")
@@ -76,33 +77,52 @@ def read_table(source: DataSource) -> pd.DataFrame:
     return frame
 
 
-def _read_csv(path: Path, delimiter: str, encodings: list[str]) -> pd.DataFrame:
-    """Read with the likeliest encoding, falling back when a byte past the sniffed head does not fit."""
-    for encoding in encodings:
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("error", pd.errors.ParserWarning)
-                return pd.read_csv(
-                    path,
-                    sep=delimiter,
-                    encoding=encoding,
-                    na_values=MISSING_MARKERS,
-                    keep_default_na=True,
-                    skipinitialspace=True,
-                    low_memory=False,
-                    index_col=False,  # extra fields never become an index that shifts the columns
-                )
-        except UnicodeDecodeError:
-            continue
-        except pd.errors.ParserWarning as exc:  # rows wider than the header (trailing delimiters are fine)
-            raise UserError(
-                f"rows of {path} have more fields than its header has column names; check the delimiter and "
-                "quoting, or name every column in the header"
-            ) from exc
-        except (pd.errors.ParserError, ValueError) as exc:
-            first = str(exc).strip().splitlines()[0]
-            raise UserError(f"cannot parse {path} as a table: {first}; check the delimiter and quoting") from exc
-    raise UserError(f"cannot decode {path}: it is neither UTF-8 nor Windows-1252 text")
+def _read_checked(path: Path, delimiter: str, codec: str, notes: list[str]) -> pd.DataFrame:
+    """The file read so that every line is kept (see :mod:`automl.data.records`), or a one-line UserError."""
+    try:
+        frame: pd.DataFrame | None = _read_csv(path, delimiter, codec)
+        unparsed: UserError | None = None
+    except UserError as exc:  # e.g. a stray quote that runs to the end of the file
+        frame, unparsed = None, exc
+    reading = check_quotes(path, codec, delimiter)
+    if reading.quoting != csv.QUOTE_MINIMAL:
+        frame = _read_csv(path, delimiter, codec, reading.quoting)
+    if frame is None:
+        raise unparsed or UserError(f"cannot parse {path} as a table; check the delimiter and quoting")
+    if reading.rows is not None and len(frame) != reading.rows:
+        raise UserError(
+            f"{path} has {reading.rows:,} records but {len(frame):,} rows were read; check its quoting and line ends"
+        )
+    if reading.note:
+        notes.append(reading.note)
+    return frame
+
+
+def _read_csv(path: Path, delimiter: str, codec: str, quoting: int = csv.QUOTE_MINIMAL) -> pd.DataFrame:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            return pd.read_csv(
+                path,
+                sep=delimiter,
+                encoding=codec,
+                quoting=quoting,
+                na_values=MISSING_MARKERS,
+                keep_default_na=True,
+                skipinitialspace=True,
+                low_memory=False,
+                index_col=False,  # extra fields never become an index that shifts the columns
+            )
+    except UnicodeDecodeError as exc:  # detect_encoding decoded the whole file: only a file changed meanwhile
+        raise UserError(f"cannot decode {path} as {display_name(codec)}; save it as UTF-8 and try again") from exc
+    except pd.errors.ParserWarning as exc:  # rows wider than the header (trailing delimiters are fine)
+        raise UserError(
+            f"rows of {path} have more fields than its header has column names; check the delimiter and "
+            "quoting, or name every column in the header"
+        ) from exc
+    except (pd.errors.ParserError, ValueError) as exc:
+        first = str(exc).strip().splitlines()[0]
+        raise UserError(f"cannot parse {path} as a table: {first}; check the delimiter and quoting") from exc
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:
@@ -118,23 +138,24 @@ def _read_parquet(path: Path) -> pd.DataFrame:
     return _markers_to_nan(frame)
 
 
-def _candidate_encodings(head: bytes, truncated: bool, path: Path) -> list[str]:
-    """Encodings to try, best first: a Unicode BOM decides; otherwise those that decode the head."""
-    for bom, encoding in _BOMS:
-        if head.startswith(bom):
-            return [encoding]
-    if b"\x00" in head:
-        raise UserError(
-            f"{path} looks like a binary file, not CSV text; export it as CSV, TSV or Parquet"
-        )
-    candidates = []
-    for encoding in _ENCODINGS:
-        try:  # a head cut inside a multi-byte character still decodes when final=False
-            codecs.getincrementaldecoder(encoding)().decode(head, final=not truncated)
-        except UnicodeDecodeError:
-            continue
-        candidates.append(encoding)
-    return candidates
+def nested_kind(column: pd.Series, sample: int = 100) -> str | None:
+    """``"list"``, ``"struct"`` or ``"map"`` when a column holds nested values, else None.
+
+    Parquet (and a DataFrame) can hold a list, a struct or a map in one cell;
+    pandas gives them to us as arrays, dicts and lists of pairs, which no
+    column type understands and which break hashing (``nunique``), so each task
+    must leave them out, or refuse them, by name. Only the first ``sample``
+    present values are looked at: a column is nested or it is not.
+    """
+    if not pd.api.types.is_object_dtype(column.dtype):
+        return None
+    for value in column.dropna().head(sample):
+        if isinstance(value, dict):
+            return "struct"
+        if isinstance(value, list | tuple | set | frozenset) or hasattr(value, "__array__"):
+            pairs = len(value) > 0 and all(isinstance(v, tuple) and len(v) == 2 for v in value)
+            return "map" if pairs else "list"
+    return None
 
 
 def _markers_to_nan(frame: pd.DataFrame) -> pd.DataFrame:

@@ -1,8 +1,9 @@
 """Stakeholder reports (HTML and Markdown) rendered from templates/report/.
 
 User-controlled text (column names, labels, file names) reaches the page only
-through Jinja2's autoescaping; charts are inline SVG whose text Matplotlib
-escapes, and plugin sections are HTML their plugin built with escaping.
+through Jinja2's autoescaping (HTML) or :mod:`automl.report.markdown` (Markdown);
+charts are inline SVG whose text Matplotlib escapes, and plugin sections are
+HTML their plugin built with escaping.
 """
 
 from __future__ import annotations
@@ -15,23 +16,27 @@ if TYPE_CHECKING:
 
 
 def _environment(autoescape: bool) -> Any:
-    """HTML is autoescaped; Markdown escapes ``<``, ``>`` and ``&`` of every printed value, so a tag in the
-    data shows as text in any Markdown viewer."""
+    """HTML is autoescaped. Markdown is escaped by construction too (:mod:`automl.report.markdown`): every
+    printed value is escaped unless a filter made it Markdown (``cell``, ``code``, ``code_block``,
+    ``plugin_markdown``), so no name or label in the data can become a link, an image or a tag."""
     import jinja2
 
-    from automl.report.tables import markdown_cell, markdown_text
+    from automl.report import markdown
 
     environment = jinja2.Environment(
         loader=jinja2.PackageLoader("automl.templates", "report"),
         autoescape=autoescape,
-        finalize=None if autoescape else markdown_text,
+        finalize=None if autoescape else markdown.finalize,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
     environment.filters["duration"] = duration
     environment.filters["size"] = size
-    environment.filters["cell"] = markdown_cell
+    environment.filters["cell"] = markdown.cell
+    environment.filters["code"] = markdown.code_span
+    environment.filters["code_block"] = markdown.code_block
+    environment.filters["plugin_markdown"] = markdown.plugin_markdown
     return environment
 
 
@@ -58,10 +63,12 @@ def size(n_bytes: float | None) -> str:
 def write_report(run: Run, out: str | Path | None = None, slice_by: str | None = None) -> Path:
     """Write report.html and report.md (beside ``out`` if given); returns the HTML path."""
     from automl.report.context import build
+    from automl.userdata import write_output
 
     data = build(run, slice_by=slice_by)
     html_path = Path(out) if out else run.path / "report.html"
-    html_path.parent.mkdir(parents=True, exist_ok=True)
-    html_path.write_text(_environment(True).get_template("report.html.j2").render(**data))
-    html_path.with_suffix(".md").write_text(_environment(False).get_template("report.md.j2").render(**data))
+    html = _environment(True).get_template("report.html.j2").render(**data)
+    markdown = _environment(False).get_template("report.md.j2").render(**data)
+    write_output(html_path, html)  # atomic: a crash leaves the old report or the new, never half of one
+    write_output(html_path.with_suffix(".md"), markdown)
     return html_path

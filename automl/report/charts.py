@@ -27,6 +27,11 @@ class ChartsUnavailable(RuntimeError):
     """Matplotlib is not installed."""
 
 
+class ChartTooLarge(ValueError):
+    """A chart whose canvas would exceed :data:`automl.limits.MAX_CANVAS_BYTES`; refused before Matplotlib
+    allocates it (its message is the report's note)."""
+
+
 @dataclass(frozen=True)
 class Chart:
     """One rendered chart: ``name`` is a stable id (tests and CSS use it), ``svg`` is trusted markup."""
@@ -72,7 +77,16 @@ def _pyplot() -> Any:
 
 @contextmanager
 def canvas(width: float = 6.0, height: float = 3.4, ncols: int = 1) -> Iterator[tuple[Any, Any]]:
-    """A figure and its axes, closed afterwards so long reports do not pile up figures."""
+    """A figure and its axes, closed afterwards so long reports do not pile up figures.
+
+    Laying a figure out rasterises it at full size, so a size computed from the
+    data (a bar per label, a cell per class) is checked before the figure exists.
+    """
+    from automl import limits
+
+    if limits.canvas_bytes(width, height) > limits.MAX_CANVAS_BYTES:
+        raise ChartTooLarge(f"a chart of {width:.0f} x {height:.0f} inches was left out: it would need "
+                            f"{limits.human_bytes(limits.canvas_bytes(width, height))} of pixels")
     plt = _pyplot()
     fig, axes = plt.subplots(1, ncols, figsize=(width, height))
     try:
@@ -154,7 +168,7 @@ def heatmap(name: str, title: str, matrix: Any, row_labels: Sequence[Any], col_l
         ax.set_xticks(range(len(col_labels)), [short(c, 14) for c in col_labels], rotation=45, ha="right")
         ax.set_yticks(range(len(row_labels)), [short(r, 14) for r in row_labels])
         threshold = values.max() / 2 if values.size else 0
-        if values.shape[0] <= 20:
+        if values.shape[0] <= 21:  # 20 classes and "others" (automl.limits.MAX_CLASSES_DRAWN)
             for (i, j), value in np.ndenumerate(values):
                 ax.text(j, i, f"{value:.0f}", ha="center", va="center", fontsize=7,
                         color="white" if value > threshold else "black")

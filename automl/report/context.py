@@ -16,6 +16,7 @@ import numpy as np
 
 from automl.report import charts, deployment, evidence, study_charts, summary
 from automl.report.evidence import Validation
+from automl.search import counts
 
 if TYPE_CHECKING:
     from automl.api import Run
@@ -44,12 +45,12 @@ def build(run: Run, slice_by: str | None = None) -> dict[str, Any]:
         "best": complete[0] if complete else None,
         "families": best_per_family(complete),
         "final": final,
-        "n_trials": sum(1 for r in board if r.get("trial") is not None),
+        "n_trials": sum(1 for r in board if r.get("trial") is not None and r.get("status") != "SKIPPED"),
         "summary": _summary(manifest, final, validation, complete, run, wording),
         "confidence": _confidence(metric, validation, manifest),
         "search_charts": [],
         "prediction_charts": [],
-        "data": (manifest.get("data") or {}).get("summary") or {"rows": (manifest.get("data") or {}).get("rows")},
+        "data": _data_summary(manifest),
         "cost": cost(run, manifest),
         "fairness": None,
         "sections": plugin_sections(run),
@@ -67,18 +68,39 @@ def build(run: Run, slice_by: str | None = None) -> dict[str, Any]:
         lambda: study_charts.optimization_history(study, manifest["metric"]),
         lambda: study_charts.family_comparison(study, manifest["metric"], maximize),
         lambda: study_charts.param_importances(study, page["families"][0]["model"]) if page["families"] else None,
-    ])
+    ], notes)
     if validation is not None and final is not None:
-        page["prediction_charts"] = _drawn([lambda: _prediction_charts(manifest, final, validation, wording)])
+        page["prediction_charts"] = _drawn([lambda: _prediction_charts(manifest, final, validation, wording)], notes)
     return page
 
 
-def _drawn(makers: list[Any]) -> list[charts.Chart]:
-    """Run each chart maker; one that fails is logged and left out, never the whole report."""
+def _data_summary(manifest: dict[str, Any]) -> dict[str, Any]:
+    """The data facts of run.json, with the class balance cut to the largest classes plus "others"."""
+    from automl import limits
+
+    data = manifest.get("data") or {}
+    summary = dict(data.get("summary") or {"rows": data.get("rows")})
+    if isinstance(summary.get("class_counts"), dict):
+        summary["class_counts"] = limits.top_with_others(summary["class_counts"])
+    return summary
+
+
+def _drawn(makers: list[Any], notes: list[str] | None = None) -> list[charts.Chart]:
+    """Run each chart maker; one that fails is logged and left out, never the whole report.
+
+    A chart refused for its size (:class:`~automl.report.charts.ChartTooLarge`) or
+    one that ran out of memory also gets a note on the page, so its absence is explained.
+    """
     drawn: list[charts.Chart] = []
     for make in makers:
         try:
             made = make()
+        except (charts.ChartTooLarge, MemoryError) as exc:
+            log.warning("a report chart was left out: %s", exc)
+            if notes is not None:
+                notes.append(str(exc) if isinstance(exc, charts.ChartTooLarge) else "A chart was left out: it ran "
+                             "out of memory.")
+            continue
         except Exception as exc:  # noqa: BLE001 - a chart is never worth losing the report
             log.warning("a report chart was left out: %s", exc)
             continue
@@ -177,22 +199,18 @@ def cost(run: Run, manifest: dict[str, Any]) -> dict[str, Any]:
     except Exception:  # noqa: BLE001 - an unreadable study still leaves the rest of the facts
         return facts
     trials = study.get_trials(deepcopy=False)
-    facts["trials"] = len(trials)
-    facts["trial_states"] = _state_counts(trials)
+    facts["trial_states"] = counts.state_counts(trials)  # trials that ran: never a queued or a skipped one
+    facts["trials"] = sum(facts["trial_states"].values())
     facts["compute_seconds"] = round(sum(t.duration.total_seconds() for t in trials if t.duration), 1)
     started, finished = manifest.get("created"), manifest.get("finished")
     if started and finished:
         fmt = "%Y-%m-%dT%H:%M:%S%z"
-        facts["wall_seconds"] = round((datetime.strptime(finished, fmt) - datetime.strptime(started, fmt))
-                                      .total_seconds(), 1)
+        try:  # 'finished' is rewritten after the model is saved, so its checksum does not cover it
+            facts["wall_seconds"] = round((datetime.strptime(finished, fmt) - datetime.strptime(started, fmt))
+                                          .total_seconds(), 1)
+        except (TypeError, ValueError):
+            log.warning("run.json's 'created' or 'finished' is not a time automl wrote; the wall time is left out")
     return facts
-
-
-def _state_counts(trials: list[Any]) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for trial in trials:
-        counts[trial.state.name.lower()] = counts.get(trial.state.name.lower(), 0) + 1
-    return counts
 
 
 def fairness_table(manifest: dict[str, Any], metric: Any, validation: Validation | None,

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from automl import integrity
+from automl import atomic, integrity
 
 DEPLOYMENT_FILE = "deployment.json"
 BATCH_ROWS = 1000
@@ -60,7 +60,7 @@ def measure(best: Path, members: list[tuple[Any, float]], X: Any) -> dict[str, A
         facts["ms_per_batch"] = round(_timed_ms(lambda: predict(batch)), 3)
     except Exception as exc:  # noqa: BLE001 - a model that cannot time itself still has a report
         logging.getLogger(__name__).info("latency not measured: %s", exc)
-    (best / DEPLOYMENT_FILE).write_text(json.dumps(facts, indent=2) + "\n")
+    atomic.write_text(best / DEPLOYMENT_FILE, json.dumps(facts, indent=2) + "\n")
     integrity.add_file(best, DEPLOYMENT_FILE)  # written after the model was saved: recorded now
     return facts
 

@@ -12,6 +12,8 @@ which reads one column of it).
 from __future__ import annotations
 
 import logging
+import time
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,8 @@ import numpy as np
 
 VALIDATION_FILE = "validation.npz"
 BOOTSTRAP_SAMPLES = 300
+MIN_BOOTSTRAP_SAMPLES = 50  # resamples drawn even when a fit's time budget is used up
+BOOTSTRAP_BUDGET_SHARE = 0.4  # of what is left of a fit's time budget when the interval is computed
 MAX_MISSING_LISTED = 12
 
 
@@ -49,10 +53,52 @@ def load_validation(best: Path) -> Validation | None:
     path = best / VALIDATION_FILE
     if not path.is_file():
         return None
-    with np.load(path, allow_pickle=False) as data:
-        if any(key not in data for key in ("y", "prediction", "index", "fold")):
-            return None
-        return Validation(data["y"], data["prediction"], data["index"], data["fold"])
+    check_npz_size(path)
+    from automl.errors import UserError
+
+    damaged = f"{path} is damaged or was not written by automl"
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            if any(key not in data for key in ("y", "prediction", "index", "fold")):
+                return None
+            validation = Validation(data["y"], data["prediction"], data["index"], data["fold"])
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:  # an object array (a pickle) is a ValueError
+        raise UserError(f"{damaged} ({str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__}); "
+                        "fit the run again to recreate it") from None
+    arrays = (validation.y, validation.prediction, validation.index, validation.fold)
+    if any(a.ndim == 0 or a.dtype.kind in "OV" for a in arrays) or len({len(a) for a in arrays}) != 1:
+        raise UserError(f"{damaged} (its arrays are not plain arrays of one entry per row); fit the run again to "
+                        "recreate it")
+    return validation
+
+
+def check_npz_size(path: Path, cap: int | None = None) -> None:
+    """Refuse an ``.npz`` whose arrays declare more than ``cap`` bytes, before any is read.
+
+    Each array's header states its shape, and NumPy allocates that much before
+    decompressing: a few kilobytes of compressed zeros can declare a hundred
+    gigabytes. The default cap (4 GB an array) is far above the evidence of any
+    run this machine could have fitted.
+    """
+    from automl import limits
+    from automl.errors import UserError
+
+    cap = 4 * limits.MEMORY_CAP_BYTES if cap is None else cap
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for member in archive.infolist():
+                with archive.open(member) as handle:
+                    version = np.lib.format.read_magic(handle)
+                    reader = np.lib.format.read_array_header_1_0 if version == (1, 0) else \
+                        np.lib.format.read_array_header_2_0
+                    shape, _, dtype = reader(handle)
+                size = limits.array_bytes(shape, dtype.itemsize)
+                if size > cap:
+                    raise UserError(f"{path} declares an array '{member.filename}' of shape {shape} "
+                                    f"({limits.human_bytes(size)}), more than the {limits.human_bytes(cap)} "
+                                    "a report may load; the file is damaged or was not written by automl")
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
+        raise UserError(f"{path} is damaged ({exc}); fit the run again to recreate it") from None
 
 
 def training_data_problem(manifest: dict[str, Any]) -> str | None:
@@ -86,19 +132,36 @@ def fold_scores(metric: Any, validation: Validation) -> list[float]:
 
 def bootstrap_interval(metric: Any, validation: Validation, seed: int = 0,
                        samples: int = BOOTSTRAP_SAMPLES) -> tuple[float, float] | None:
-    """A 90% bootstrap interval of the validation score (rows resampled with replacement)."""
+    """A 90% bootstrap interval of the validation score (rows resampled with replacement).
+
+    Each resample copies the predictions; when one copy would pass the memory
+    cap (many rows times many classes) the interval is left out and the
+    confidence sentence keeps the fold spread only.
+    """
+    from automl import limits
+    from automl.report import budget
+
     n = len(validation)
     if n < 20:
         return None
+    if limits.too_big(np.asarray(validation.prediction).nbytes):
+        logging.getLogger(__name__).warning(limits.skipped_note("the bootstrap interval",
+                                                                np.asarray(validation.prediction).nbytes))
+        return None
     rng = np.random.default_rng(seed)
     scores = []
+    stop = time.perf_counter() + BOOTSTRAP_BUDGET_SHARE * budget.seconds_left()  # infinite outside a fit
+    attempted = 0
     for _ in range(samples):
+        if attempted >= MIN_BOOTSTRAP_SAMPLES and time.perf_counter() > stop:
+            break  # the fit's time budget is nearly used: fewer resamples, a slightly noisier interval
+        attempted += 1
         rows = rng.integers(0, n, n)
         try:
             scores.append(float(metric.fn(validation.y[rows], validation.prediction[rows])))
         except ValueError:
             continue
-    if len(scores) < samples // 2:
+    if len(scores) < attempted // 2:
         return None
     low, high = np.percentile(scores, [5, 95])
     return float(low), float(high)

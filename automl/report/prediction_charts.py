@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from automl import limits
 from automl.report.charts import Chart, heatmap, line_chart, scatter_chart
 from automl.report.evidence import Validation
 
@@ -35,7 +36,6 @@ def classification_charts(validation: Validation, classes: Sequence[str], positi
     from sklearn.calibration import calibration_curve
     from sklearn.metrics import (
         average_precision_score,
-        confusion_matrix,
         precision_recall_curve,
         roc_auc_score,
         roc_curve,
@@ -51,9 +51,8 @@ def classification_charts(validation: Validation, classes: Sequence[str], positi
     if threshold is not None and len(names) == 2:
         predicted = np.where(proba[:, positive] >= threshold, positive, 1 - positive)
         caption += f" A row is predicted '{names[positive]}' when its probability is at least {threshold:.2f}."
-    charts = [heatmap("confusion_matrix", "Confusion matrix", confusion_matrix(y, predicted, labels=range(len(names))),
-                      names, names, xlabel="predicted", ylabel="actual", caption=caption)]
-    curves = [positive] if len(names) == 2 else _largest_classes(y, len(names))
+    charts = [confusion_chart(y, predicted, names, caption)]
+    curves = [positive] if len(names) == 2 else limits.largest_classes(y, len(names), MAX_CURVES)
     roc, pr = {}, {}
     for k in curves:
         truth = (y == k).astype(int)
@@ -102,9 +101,31 @@ def regression_charts(validation: Validation, target: str) -> list[Chart]:
     ]
 
 
-def _largest_classes(y: np.ndarray, n_classes: int) -> list[int]:
-    counts = np.bincount(y, minlength=n_classes)
-    return [int(k) for k in np.argsort(-counts)[:MAX_CURVES]]
+def confusion_chart(y: np.ndarray, predicted: np.ndarray, names: Sequence[str], caption: str) -> Chart:
+    """The confusion matrix of the ``MAX_CLASSES_DRAWN`` most frequent actual classes, plus "others".
+
+    With many classes the full matrix is unreadable and its figure grows with
+    the square of the classes (1,000 classes asked Matplotlib for a 450-inch
+    canvas, gigabytes of pixels). Rows and columns are the same top classes;
+    every other class, actual or predicted, is counted in the "others" row or
+    column, so each row still sums to the rows of its class. Counted on the
+    grouped codes: memory stays O(rows), never classes squared.
+    """
+    from sklearn.metrics import confusion_matrix
+
+    n_classes = len(names)
+    if n_classes <= limits.MAX_CLASSES_DRAWN:
+        labels = list(names)
+        matrix = confusion_matrix(y, predicted, labels=range(n_classes))
+    else:
+        kept = limits.largest_classes(y, n_classes)
+        labels = [names[k] for k in kept] + [limits.others_label(n_classes - len(kept))]
+        actual, guessed = (limits.group_codes(codes, kept, n_classes) for codes in (y, predicted))
+        matrix = confusion_matrix(actual, guessed, labels=range(len(labels)))
+        caption += (f" The {len(kept)} most frequent of the {n_classes:,} classes are shown; the others are "
+                    "counted together in the last row and column.")
+    return heatmap("confusion_matrix", "Confusion matrix", matrix, labels, labels, xlabel="predicted",
+                   ylabel="actual", caption=caption)
 
 
 def _thin(x: np.ndarray, y: np.ndarray) -> tuple[Any, Any]:

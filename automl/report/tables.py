@@ -1,9 +1,10 @@
 """Tables for report sections, escaped once and the same way everywhere.
 
-HTML cells go through ``html.escape``. Markdown cells only escape what breaks
-a table row (``|`` and line breaks): the Markdown report escapes ``<``, ``>``
-and ``&`` of everything it prints when it is rendered, so a plugin's Markdown
-stays plain text and is never escaped twice.
+HTML cells go through ``html.escape``. Markdown cells escape Markdown syntax
+(links, images, emphasis, ``|``, control characters: :func:`automl.report.markdown.escape_inline`);
+``<``, ``>`` and ``&`` are turned into entities once, when the report prints the
+plugin's whole section (:func:`automl.report.markdown.plugin_markdown`), so a
+cell is never escaped twice.
 """
 
 from __future__ import annotations
@@ -13,15 +14,11 @@ from collections.abc import Sequence
 from typing import Any
 
 
-def markdown_text(value: Any) -> Any:
-    """Text a Markdown viewer shows as written: no HTML tag in user data is ever rendered."""
-    if not isinstance(value, str):
-        return value
-    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 def markdown_cell(value: Any) -> str:
-    return str(value).replace("|", "\\|").replace("\n", " ")
+    """A cell of a plugin's Markdown table: reads as written, cannot end the cell or the row."""
+    from automl.report.markdown import escape_inline
+
+    return escape_inline(value)
 
 
 def markdown_table(header: Sequence[Any], rows: Sequence[Sequence[Any]]) -> str:

@@ -25,6 +25,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 from automl.errors import UserError
 from automl.runs import RunDir
+from automl.search.clock import RunClock, finish_reserve
 from automl.search.liveness import INTERRUPTED_ATTR, drain, with_retry
 from automl.search.loop import run_loop
 from automl.search.objective import FAIL_REASON, Objective
@@ -32,19 +33,24 @@ from automl.search.progress import SearchProgress
 from automl.search.pruning import make_pruner
 from automl.search.setup import SearchSetup
 
-SEARCH_SECONDS_ATTR = "search_seconds"
+SEARCH_SECONDS_ATTR = "search_seconds"  # seconds of the time budget used, over every session of the run
 RUN_ATTR = "automl_run"  # in an external study: what a worker on another machine needs to join it
-SEARCH_SHARE = 0.9  # of the time budget; the rest is kept for ensembling and the refit
 
 
 @dataclass(frozen=True)
 class Budget:
+    """The run's budget; ``started`` is when this session's clock started (the process start for a fit)."""
+
     time_budget: float | None = None
     max_trials: int | None = None
     workers: int = 1
+    started: float | None = None
 
     def search_seconds(self) -> float | None:
-        return None if self.time_budget is None else self.time_budget * SEARCH_SHARE
+        return None if self.time_budget is None else self.time_budget - finish_reserve(self.time_budget)
+
+    def clock(self, spent: float) -> RunClock:
+        return RunClock.start(self.time_budget, spent, self.started)
 
 
 def open_study(run: RunDir, direction: str, seed: int, worker: int = 0, storage: str | None = None) -> optuna.Study:
@@ -142,14 +148,20 @@ def search(
     worker_target: Callable[..., None] | None = None,
     on_trial: Callable[[FrozenTrial], None] | None = None,
 ) -> optuna.Study:
-    """Search until the budget is used; returns the study."""
+    """Search until the budget is used; returns the study.
+
+    The search ends at the run clock's search deadline: the time budget from
+    ``budget.started`` (the process start), less what earlier sessions used and
+    the reserve for the refit and the report.
+    """
     study = open_study(setup.run, setup.metric.direction, setup.seed, storage=storage)
     if not is_heartbeat_enabled(study._storage):  # noqa: SLF001 - else workers elsewhere may own RUNNING trials
         recover_interrupted(study)
     spent_before = time_spent(study)
-    session_start = time.time()
-    deadline = remaining_deadline(study, budget)
-    objective = Objective(setup, deadline)
+    clock = budget.clock(spent_before)
+    session_start = time.time() if budget.started is None else budget.started
+    deadline = clock.search_deadline()
+    objective = Objective(setup, deadline, budget.search_seconds())
 
     def record_time(study: optuna.Study, _trial: FrozenTrial) -> None:
         study.set_user_attr(SEARCH_SECONDS_ATTR, spent_before + time.time() - session_start)

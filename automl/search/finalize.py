@@ -5,6 +5,7 @@ on all the training data, and save it to ``best/`` in each model's own format.
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import time
 from dataclasses import dataclass
@@ -15,22 +16,24 @@ import numpy as np
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-from automl import integrity
+from automl import atomic, integrity
 from automl.errors import UserError
 from automl.report.evidence import save_validation
-from automl.search import artifacts, noise
+from automl.search import artifacts, estimate, isolation, noise
 from automl.search.ensemble import EnsembleResult, blend, select
 from automl.search.members import save_folds
 from automl.search.objective import score_all
 from automl.search.setup import SearchSetup
 from automl.search.space import MODEL_PARAM, model_params
 
+log = logging.getLogger(__name__)
 ENSEMBLE_ATTR = "ensemble"
 FINAL_ATTR = "final"
 ENSEMBLE_CANDIDATES = 12
 PER_FAMILY_CANDIDATES = 3
 TIE_BREAK_METRIC = "log_loss"
 CHAMPION_SLACK = 2.0
+REFIT_GRACE_SECONDS = 1.0  # past the refit deadline before a refit's child is killed
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,8 @@ def choose_final(setup: SearchSetup, study: optuna.Study) -> Selection:
         result = EnsembleResult(weights, float(setup.metric.fn(setup.y_valid, combined)))
     else:
         candidates = ensemble_candidates(ranked)
+        first = artifacts.load_predictions(store, candidates[0])
+        candidates = candidates[:_candidates_in_memory(np.asarray(first).nbytes, len(candidates))]
         predictions = {t.number: artifacts.load_predictions(store, t) for t in candidates}
         result = select(predictions, setup.y_valid, setup.metric)
     blended = blend([predictions[n] for n in result.weights], list(result.weights.values()))
@@ -156,6 +161,17 @@ def _error(setup: SearchSetup, score: float) -> float | None:
     return 1.0 - score if score <= 1.0 else None
 
 
+def _candidates_in_memory(bytes_each: int, wanted: int) -> int:
+    """How many candidates' predictions ensemble selection may stack (at least two, the best first).
+
+    Selection holds every candidate's validation predictions at once (rows x
+    classes each): with 1,000 classes and 100,000 rows that is 800 MB a trial.
+    """
+    from automl.limits import MEMORY_CAP_BYTES
+
+    return max(2, min(wanted, MEMORY_CAP_BYTES // max(bytes_each, 1)))
+
+
 def ensemble_candidates(ranked: list[FrozenTrial]) -> list[FrozenTrial]:
     """The best trials overall, plus the best few of every model family.
 
@@ -197,24 +213,35 @@ def refit_and_save(setup: SearchSetup, study: optuna.Study, selection: Selection
     started = time.perf_counter()
     X, y = setup.dataset.X, np.asarray(setup.dataset.y)
     ordered = sorted(selection.weights.items(), key=lambda item: -item[1])
+    fork_safe = isolation.budget_forks_allowed()
     for index, (number, weight) in enumerate(ordered):
         if members and deadline is not None and time.time() > deadline:
             break
         trial = _trial(study, number)
         key = trial.params[MODEL_PARAM]
-        spec = setup.models[key]
+        spec = setup.models.get(key)
+        if spec is None:  # the journal and run.json of two different runs, or an edited journal
+            raise UserError(f"trial {number} of the study is a '{key}' model, which run.json does not list "
+                            f"({', '.join(setup.models) or 'none'}); the run folder is damaged or mixes two runs")
         params = trial.user_attrs.get("refit_params") or model_params(key, trial.params)
         folder = staging / f"member_{index}"
         folder.mkdir()
         member = {"trial": number, "model": key, "weight": weight, "params": params, "path": folder.name}
-        if deadline is not None and time.time() + refit_seconds(setup, trial) > deadline \
-                and setup.task.fold_models_serve and artifacts.MODELS_ATTR in trial.user_attrs:
-            fold_models = artifacts.load_models(setup.run.artifact_store(), trial)
+        fallback = setup.task.fold_models_serve and artifacts.has_models(trial)
+        fits = deadline is None or time.time() + estimate.SAFETY * refit_seconds(setup, trial) <= deadline
+        if fits and _refit(setup, spec, params, folder, deadline, killable=fallback and fork_safe):
+            member["refit"] = True
+        elif fallback:
+            fork_safe = False  # loading models may run OpenMP here; a child forked after that can hang
+            fold_models = artifacts.load_models(setup.run.artifact_store(), trial, spec)
             member["folds"] = save_folds(spec, fold_models, folder)
             member["refit"] = False
-        else:
-            spec.save(spec.build(dict(params), setup.context()).fit(X, y), folder)
+        elif not members:  # no other way to serve the first member: refit it, told to stop at the deadline
+            spec.save(spec.build(dict(params), setup.context(deadline=deadline)).fit(X, y), folder)
             member["refit"] = True
+        else:
+            shutil.rmtree(folder, ignore_errors=True)
+            break
         members.append(member)
     total = sum(m["weight"] for m in members)
     for member in members:
@@ -235,8 +262,8 @@ def refit_and_save(setup: SearchSetup, study: optuna.Study, selection: Selection
         "not_refit": dropped,
         "refit_seconds": round(time.perf_counter() - started, 3),
     }
-    (staging / "model.json").write_text(json.dumps(description, indent=2, default=_json_default) + "\n")
-    (staging / "schema.json").write_text(json.dumps(setup.dataset.schema, indent=2, default=_json_default) + "\n")
+    atomic.write_text(staging / "model.json", json.dumps(description, indent=2, default=_json_default) + "\n")
+    atomic.write_text(staging / "schema.json", json.dumps(setup.dataset.schema, indent=2, default=_json_default) + "\n")
     save_final_validation(setup, study, members, staging)
     integrity.record(staging, setup.run.manifest)  # last: checksums of every file above, and of run.json
     shutil.rmtree(setup.run.best, ignore_errors=True)
@@ -256,6 +283,34 @@ def save_final_validation(setup: SearchSetup, study: optuna.Study, members: list
     fold = np.concatenate([np.full(len(valid), i) for i, (_, valid) in enumerate(setup.folds)])
     save_validation(folder, setup.y_valid, blend(predictions, [m["weight"] for m in members]),
                     setup.valid_index, fold)
+
+
+def _refit(setup: SearchSetup, spec: Any, params: dict[str, Any], folder: Path, deadline: float | None,
+           killable: bool) -> bool:
+    """Fit one member on all the data and save it to ``folder``; False when it was stopped at the deadline.
+
+    The model is told the deadline (models that can, stop there). When the
+    trial's fold models can serve instead (``killable``), the fit runs in a
+    killable child (a refit looks at the clock no more than a trial does) that
+    saves the model itself, so nothing large comes back through the pipe; when
+    it is killed, the caller serves the trial's fold models.
+    """
+    X, y = setup.dataset.X, np.asarray(setup.dataset.y)
+
+    def fit_and_save(_report: Any = None) -> None:
+        spec.save(spec.build(dict(params), setup.context(deadline=deadline)).fit(X, y), folder)
+
+    if deadline is None or not killable:
+        fit_and_save()
+        return True
+    try:
+        isolation.run_isolated(fit_and_save, lambda _step, _value: None, deadline + REFIT_GRACE_SECONDS)
+    except (isolation.TrialTimeout, isolation.TrialProcessDied, isolation.ChildFailed) as exc:
+        log.warning("the refit was stopped (%s); the trial's fold models are kept", exc)
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir()
+        return False
+    return True
 
 
 def refit_seconds(setup: SearchSetup, trial: FrozenTrial) -> float:

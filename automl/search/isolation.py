@@ -5,8 +5,10 @@ epochs), but a model stuck in native code, a deadlock or an infinite loop
 never looks at the clock. With ``--trial-timeout``, each trial's fitting runs
 in a forked child: the parent keeps the study, answers the child's pruning
 questions, and kills the child when the timeout (plus a grace period for a
-clean stop) has passed. A child that dies (out of memory, a segfault) fails
-its trial with the reason, and the search goes on.
+clean stop) has passed. With a time budget every trial runs so, killed shortly
+after the search's deadline, which keeps the budget whatever the model does.
+A child that dies (out of memory, a segfault) fails its trial with the reason,
+and the search goes on.
 
 ``fork`` is used because the child needs the loaded data set and a fork shares
 it for free; the parent never fits a model while searching in this mode, so
@@ -15,10 +17,12 @@ no OpenMP thread pool is copied half-initialised into a child.
 
 from __future__ import annotations
 
+import importlib
 import multiprocessing
 import os
 import pickle
 import signal
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -28,7 +32,9 @@ from typing import Any
 import optuna
 
 GRACE_SECONDS = 5.0
+BUDGET_GRACE_SHARE = 0.02  # of the search time: how long past the search deadline a trial may take to stop
 POLL_SECONDS = 0.5
+PR_SET_PDEATHSIG = 1  # prctl(2)
 Reporter = Callable[[int, float], None]
 
 
@@ -49,13 +55,46 @@ def hard_deadline(timeout: float) -> float:
     return time.time() + timeout + max(GRACE_SECONDS, 0.1 * timeout)
 
 
+_budget_forks = False  # see allow_budget_forks
+
+
+def allow_budget_forks() -> None:
+    """Let a time budget run every trial in a killable child: called by processes that own their run.
+
+    A child forked from a process that has already run OpenMP code (LightGBM,
+    scikit-learn's histogram boosting, torch) hangs in its first parallel
+    region: libgomp's thread pool is not copied, only its state. ``automl
+    fit``, ``resume`` and ``worker`` (and the ``--workers`` processes they
+    spawn) never run a model in the search process, so their forks are safe.
+    A Python session may have trained anything before ``AutoML().fit()``: there
+    trials are isolated only when ``trial_timeout`` asks for it.
+    """
+    global _budget_forks  # noqa: PLW0603 - a property of the whole process
+    _budget_forks = True
+
+
+def budget_forks_allowed() -> bool:
+    return _budget_forks
+
+
+def budget_grace(search_seconds: float | None) -> float:
+    """Seconds past the search deadline before a trial is killed: a model that stops itself at the deadline
+    still predicts its validation rows and hands them back, but the refit and the report wait for it."""
+    if search_seconds is None:
+        return GRACE_SECONDS
+    return min(GRACE_SECONDS, max(1.0, BUDGET_GRACE_SHARE * search_seconds))
+
+
 def run_isolated(work: Callable[[Reporter], Any], report: Reporter, deadline: float) -> Any:
     """``work(report)`` in a forked child; its result, or its exception as TrialPruned / RuntimeError."""
     context = multiprocessing.get_context("fork")
     parent_end, child_end = context.Pipe()
     handle, result_path = tempfile.mkstemp(prefix="automl-trial-", suffix=".pkl")
     os.close(handle)
-    process = context.Process(target=_child, args=(work, child_end, result_path), daemon=True)
+    # not a daemon: joblib runs a daemon process's parallel loops on one core (a forest would fit on one);
+    # the child never outlives this call, which kills or joins it
+    process = context.Process(target=_child, args=(work, child_end, parent_end, result_path, os.getpid()),
+                              daemon=False)
     process.start()
     child_end.close()
     try:
@@ -73,7 +112,8 @@ def _serve(process: Any, conn: Any, report: Reporter, deadline: float, result_pa
     while True:
         if time.time() >= deadline:
             _kill(process)
-            raise TrialTimeout(f"killed after {time.time() - started:.0f}s: the trial ran past --trial-timeout")
+            raise TrialTimeout(f"killed after {time.time() - started:.0f}s: the trial ran past "
+                               "its --trial-timeout or the end of the time budget")
         if not conn.poll(min(POLL_SECONDS, max(deadline - time.time(), 0.01))):
             if not process.is_alive():
                 raise TrialProcessDied(_death(process))
@@ -86,6 +126,7 @@ def _serve(process: Any, conn: Any, report: Reporter, deadline: float, result_pa
         if kind == "report":
             conn.send(_answer(report, *payload))
         elif kind == "done":
+            _import(payload)
             with result_path.open("rb") as handle:
                 return pickle.load(handle)  # written by our own child a moment ago
         elif kind == "pruned":
@@ -102,8 +143,10 @@ def _answer(report: Reporter, step: int, value: float) -> tuple[str, str]:
     return "go", ""
 
 
-def _child(work: Callable[[Reporter], Any], conn: Any, result_path: str) -> None:
+def _child(work: Callable[[Reporter], Any], conn: Any, parent_end: Any, result_path: str, parent: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    parent_end.close()  # else a dead parent's end stays open here, and waiting for its answer never ends
+    _die_with_parent(parent)
 
     def report(step: int, value: float) -> None:
         conn.send(("report", (step, value)))
@@ -111,11 +154,12 @@ def _child(work: Callable[[Reporter], Any], conn: Any, result_path: str) -> None
         if verdict == "prune":
             raise optuna.TrialPruned(reason)
 
+    before = set(sys.modules)
     try:
         result = work(report)
         with open(result_path, "wb") as handle:
             pickle.dump(result, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        conn.send(("done", None))
+        conn.send(("done", sorted({name.split(".")[0] for name in set(sys.modules) - before})))
     except optuna.TrialPruned as exc:
         conn.send(("pruned", str(exc)))
     except BaseException as exc:  # noqa: BLE001 - every failure goes back to the parent as a reason
@@ -123,6 +167,35 @@ def _child(work: Callable[[Reporter], Any], conn: Any, result_path: str) -> None
     finally:
         conn.close()
         os._exit(0)  # no atexit handlers or inherited resources of the parent
+
+
+def _die_with_parent(parent: int) -> None:
+    """Ask Linux to kill this child when the search process dies (``kill -9``): no orphan keeps fitting."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux: the parent's kill at the deadline still applies
+        return
+    if os.getppid() != parent:  # the parent died before the request was made
+        os._exit(1)
+
+
+def _import(packages: list[str]) -> None:
+    """Import in the parent the packages a child had to import (a model's library, torch), once.
+
+    Each child is forked from the parent, so a library the parent never
+    imported is imported again by every trial: a second or more for torch.
+    Importing runs no model code, so no thread pool is started that a later
+    fork would copy half-initialised.
+    """
+    for name in packages:
+        if name not in sys.modules:
+            try:
+                importlib.import_module(name)
+            except Exception:  # noqa: BLE001 - only a speed-up: a package that will not import is left to the child
+                continue
 
 
 def _kill(process: Any) -> None:

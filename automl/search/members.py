@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from automl.errors import UserError
 from automl.specs import ModelSpec
 
 FOLD_FOLDER = "fold_{}"
@@ -39,6 +40,15 @@ def save_folds(spec: ModelSpec, models: list[Any], folder: Path) -> int:
 def load_member(spec: ModelSpec, folder: Path, member: dict[str, Any]) -> Any:
     folds = int(member.get("folds") or 0)
     if not folds:
-        return spec.load(folder)
-    models = [spec.load(folder / FOLD_FOLDER.format(index)) for index in range(folds)]
+        return _a_model(spec.load(folder), folder)
+    models = [_a_model(spec.load(folder / FOLD_FOLDER.format(i)), folder / FOLD_FOLDER.format(i)) for i in range(folds)]
     return models[0] if folds == 1 else FoldAverage(models)
+
+
+def _a_model(loaded: Any, folder: Path) -> Any:
+    """What a loader rebuilt must at least be a model: a safe format can still hold a harmless non-model object
+    (a dict in a skops file), which would otherwise fail later with a traceback at predict."""
+    if not callable(getattr(loaded, "predict", None)):
+        raise UserError(f"the model in {folder} is a {type(loaded).__name__}, not a model automl saved; the run "
+                        "directory was modified or is corrupt; refusing to load it")
+    return loaded

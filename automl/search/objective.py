@@ -9,17 +9,19 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import optuna
 
-from automl.search import artifacts, isolation
+from automl.search import artifacts, estimate, isolation
 from automl.search.setup import SearchSetup
-from automl.search.space import MODEL_PARAM, sample
+from automl.search.space import sample
 from automl.specs import take
 
 FAIL_REASON = "fail_reason"
@@ -39,22 +41,90 @@ def score_all(setup: SearchSetup, predictions: np.ndarray) -> dict[str, float]:
     return scores
 
 
+MAX_TIME_SKIPS = 8  # trials in a row skipped for want of time: the search stops, nothing more will fit
+PREDICT_SHARE = 0.15  # of the time left when a trial starts: kept after its training for its predictions
+FIRST_MODEL_GRACE_SHARE = 0.1  # of the search time: how far past the deadline the run's first model may go
+
+
 class Objective:
-    def __init__(self, setup: SearchSetup, deadline: float | None) -> None:
+    """One search process's trials; ``deadline`` ends the search, ``search_seconds`` is its whole length."""
+
+    def __init__(self, setup: SearchSetup, deadline: float | None, search_seconds: float | None = None) -> None:
         self.setup = setup
         self.deadline = deadline
+        self.search_seconds = search_seconds
         self.current_model: str | None = None
+        self.time_skips = 0  # trials in a row skipped because they would not end before the deadline
+        self._study: optuna.Study | None = None
 
     def anything_fits(self, study: optuna.Study, seconds_left: float) -> bool:
-        """False when every model family is known to need more time than is left, even at its fastest."""
-        fastest = [fastest_fit_seconds(study, key) for key in self.setup.models]
-        return any(t is None or t <= seconds_left for t in fastest)
+        """False when no model family can run a trial in the time left, even at its fastest."""
+        if self.time_skips >= MAX_TIME_SKIPS:
+            return False
+        for key, spec in self.setup.models.items():
+            fastest = estimate.fastest_seconds(study, key)
+            if fastest is None:
+                if estimate.first_trial_fits(spec.cheap, seconds_left, self.search_seconds):
+                    return True
+            elif estimate.SAFETY * fastest <= seconds_left:
+                return True
+        return False
 
     def _trial_deadline(self) -> float | None:
-        limits = [d for d in (self.deadline,) if d is not None]
+        """When the model should stop training: before the search's deadline by a share of the time left,
+        so a model that stops itself still predicts its validation rows before it is killed."""
+        limits = []
+        if self.deadline is not None:
+            limits.append(self.deadline - PREDICT_SHARE * max(0.0, self.deadline - time.time()))
         if self.setup.trial_timeout:
             limits.append(time.time() + self.setup.trial_timeout)
         return min(limits) if limits else None
+
+    def _kill_deadline(self) -> float | None:
+        """When the trial's child process is killed: its timeout, or the search deadline plus a short grace.
+
+        With a time budget every trial runs in a killable child, since a model
+        that never looks at the clock (a scikit-learn fit, an SVM on sentence
+        embeddings) would otherwise run past the budget; forking costs about
+        20 ms a trial (the data are shared copy-on-write) and 70 ms more per
+        20 MB of results. Only in processes where forking is safe: see
+        :func:`automl.search.isolation.allow_budget_forks`.
+        """
+        limits = []
+        if self.setup.trial_timeout:
+            limits.append(isolation.hard_deadline(self.setup.trial_timeout))
+        if self.deadline is not None and isolation.budget_forks_allowed():
+            grace = isolation.budget_grace(self.search_seconds)
+            if self.search_seconds and not self._any_completed():
+                # nothing to deliver yet: this trial may use the refit's share rather than leave the run without
+                # a model (the refit then keeps its fold models)
+                grace = max(grace, FIRST_MODEL_GRACE_SHARE * self.search_seconds)
+            limits.append(self.deadline + grace)
+        return min(limits) if limits else None
+
+    def _any_completed(self) -> bool:
+        return self._study is not None and bool(
+            self._study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)))
+
+    def _too_long(self, trial: optuna.Trial, key: str, params: dict[str, Any]) -> str | None:
+        """Why the trial must not start (it would not end before the search's deadline), or None.
+
+        The search's deadline, not the trial's: a ``--trial-timeout`` shorter
+        than a trial only gets that trial killed, it is no reason to skip it.
+        """
+        if self.deadline is None:
+            return None
+        seconds_left = self.deadline - time.time()
+        spec = self.setup.models[key]
+        expected = estimate.expected_seconds(trial.study, key, params, spec.cost_params)
+        left = max(seconds_left, 0)
+        if expected is None:
+            if estimate.first_trial_fits(spec.cheap, seconds_left, self.search_seconds):
+                return None
+            return f"skipped: no {key} trial has run yet and only {left:.0f}s are left"
+        if expected > seconds_left:
+            return f"skipped: a {key} trial like this one is expected to take {expected:.0f}s and {left:.0f}s are left"
+        return None
 
     def __call__(self, trial: optuna.Trial) -> float:
         setup = self.setup
@@ -66,11 +136,11 @@ class Objective:
         twin = same_parameters(trial)
         if twin is not None:
             raise optuna.TrialPruned(f"skipped: same parameters as trial {twin}")
-        expected = fastest_fit_seconds(trial.study, key)
-        if expected is not None and expected > ctx.time_left():
-            raise optuna.TrialPruned(
-                f"skipped: a {key} trial takes at least {expected:.0f}s and {max(ctx.time_left(), 0):.0f}s are left"
-            )
+        too_long = self._too_long(trial, key, params)
+        if too_long:
+            self.time_skips += 1
+            raise optuna.TrialPruned(too_long)
+        self.time_skips = 0
         try:
             return self._fit_and_score(trial, spec, params, ctx)
         except optuna.TrialPruned:
@@ -82,18 +152,25 @@ class Objective:
 
     def _fit_and_score(self, trial: optuna.Trial, spec: Any, params: dict, ctx: Any) -> float:
         setup = self.setup
-        if setup.trial_timeout:
-            deadline = isolation.hard_deadline(setup.trial_timeout)
-            folds = isolation.run_isolated(lambda report: self._fit_folds(spec, params, ctx, report),
-                                           _reporter(trial), deadline)
-        else:
-            folds = self._fit_folds(spec, params, ctx, _reporter(trial))
-        predictions = np.concatenate(folds.predictions)
-        scores = score_all(setup, predictions)
-        score = scores.get(setup.metric.name, np.nan)
-        if not np.isfinite(score):
-            raise ValueError(f"the {setup.metric.name} of this model is not a finite number")
-        size = artifacts.save_trial(setup.run.artifact_store(), trial, folds.models, predictions)
+        self._study = trial.study
+        kill_at = self._kill_deadline()
+        with tempfile.TemporaryDirectory(prefix="automl-trial-") as tmp:
+            if kill_at is not None:  # the child packs its models: they never come back into this process
+                packed = Path(tmp) / "models.zip"
+                folds = isolation.run_isolated(lambda report: self._fit_folds(spec, params, ctx, report, packed),
+                                               _reporter(trial), kill_at)
+            else:
+                folds = self._fit_folds(spec, params, ctx, _reporter(trial))
+            predictions = np.concatenate(folds.predictions)
+            scores = score_all(setup, predictions)
+            score = scores.get(setup.metric.name, np.nan)
+            if not np.isfinite(score):
+                raise ValueError(f"the {setup.metric.name} of this model is not a finite number")
+            store = setup.run.artifact_store()
+            if folds.packed:
+                size = artifacts.save_packed(store, trial, Path(folds.packed), folds.n_folds, predictions)
+            else:
+                size = artifacts.save_trial(store, trial, spec, folds.models, predictions)
         trial.set_user_attr("metrics", scores)
         trial.set_user_attr("fit_seconds", round(folds.fit_seconds, 3))
         trial.set_user_attr("predict_ms_per_1k", round(1e6 * folds.predict_seconds / max(len(predictions), 1), 3))
@@ -104,8 +181,12 @@ class Objective:
         trial.set_user_attr("refit_params", merge_refit_params(folds.refit_params))
         return score
 
-    def _fit_folds(self, spec: Any, params: dict, ctx: Any, report: Callable[[int, float], None]) -> FoldResults:
-        """Fit and predict every fold; runs in the search process or in a killable child."""
+    def _fit_folds(self, spec: Any, params: dict, ctx: Any, report: Callable[[int, float], None],
+                   pack_to: Path | None = None) -> FoldResults:
+        """Fit and predict every fold; runs in the search process or in a killable child.
+
+        With ``pack_to`` (in a child) the fold models are packed into that archive and not returned.
+        """
         setup = self.setup
         X, y = setup.dataset.X, np.asarray(setup.dataset.y)
         out = FoldResults()
@@ -124,6 +205,10 @@ class Objective:
             out.models.append(estimator)
             refit = getattr(estimator, "refit_params", None)
             out.refit_params.append(refit() if callable(refit) else params)
+        out.n_folds = len(out.models)
+        if pack_to is not None:
+            artifacts.pack_models(spec, out.models, pack_to)
+            out.models, out.packed = [], str(pack_to)
         return out
 
 
@@ -138,6 +223,8 @@ class FoldResults:
     fit_seconds: float = 0.0
     predict_seconds: float = 0.0
     train_rows: int = 0
+    n_folds: int = 0
+    packed: str | None = None  # the models' archive, when the child packed them
 
 
 def same_parameters(trial: optuna.Trial) -> int | None:
@@ -151,22 +238,6 @@ def same_parameters(trial: optuna.Trial) -> int | None:
         if other.params == trial.params and not other.user_attrs.get("pruned_reason", "").startswith("skipped"):
             return other.number
     return None
-
-
-def fastest_fit_seconds(study: optuna.Study, model: str) -> float | None:
-    """The shortest fit time among the model family's completed trials, if any.
-
-    The fastest, not the median: with one expensive family (a fine-tune) the
-    median left a quarter of the budget unused, while a trial that starts can
-    still end well, since models stop cleanly at the deadline with their best
-    state so far.
-    """
-    seconds = [
-        t.user_attrs["fit_seconds"]
-        for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
-        if t.params.get(MODEL_PARAM) == model and "fit_seconds" in t.user_attrs
-    ]
-    return float(min(seconds)) if seconds else None
 
 
 def _reporter(trial: optuna.Trial) -> Callable[[int, float], None]:

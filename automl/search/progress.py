@@ -14,9 +14,12 @@ from typing import Any
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from automl.search.counts import plural, trials_run
 from automl.specs import MetricSpec
+from automl.terminal import printable
 
 _REFRESH_SECONDS = 0.5
 
@@ -76,9 +79,7 @@ class SearchProgress:
 
     def on_trial(self, study: optuna.Study, trial: FrozenTrial) -> None:
         trials = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-        self.done = len(study.get_trials(deepcopy=False)) - len(
-            study.get_trials(deepcopy=False, states=(TrialState.WAITING,))
-        )
+        self.done = trials_run(study)  # queued and skipped trials are not trials that ran
         if trials:
             values = [t.value for t in trials if t.value is not None]
             self.best = max(values) if self.metric.direction == "maximize" else min(values)
@@ -89,7 +90,8 @@ class SearchProgress:
         left = ""
         if self.deadline:
             left = f" · {max(0, self.deadline - time.time()):.0f}s left"
-        return f"{self.done} trials · best {self.metric.name} {best} · now {model}{left}"
+        # names come from run.json, which may have travelled: shown as text, never as rich markup or escapes
+        return escape(printable(f"{plural(self.done, 'trial')} · best {self.metric.name} {best} · now {model}{left}"))
 
     def _refresh(self) -> None:
         if self._progress is None:

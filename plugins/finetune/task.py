@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sklearn.model_selection import train_test_split
 
 from automl import Dataset, TaskSpec
 from automl.errors import UserError
@@ -53,6 +52,8 @@ def split(dataset: Dataset, seed: int) -> list[Fold]:
     y = np.asarray(dataset.y)
     positions = np.arange(len(y))
     n_valid = max(int(round(HOLDOUT_SHARE * len(y))), len(np.unique(y)))
+    from sklearn.model_selection import train_test_split
+
     train, valid = train_test_split(positions, test_size=n_valid, random_state=seed, stratify=y)
     return [(np.sort(train), np.sort(valid))]
 
@@ -80,4 +81,5 @@ FINETUNE = TaskSpec(
     sample_data=sample_data,
     ensemble=False,
     description="a table with a free-text column and a label: fine-tuned pretrained Transformers (--backbone)",
+    options=("text_column", "backbone"),
 )

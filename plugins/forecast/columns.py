@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -11,6 +10,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from automl.data.dates import date_order, first_unreadable, parse_dates
+from automl.data.targets import refuse_non_finite
 from automl.errors import UserError
 from automl_plugins.tabular.target import columns_listing
 
@@ -19,34 +20,15 @@ ID_NAMES = re.compile(r"(^|_)(id|series|sku|store|item|product|unique_id|key|reg
 PARSED_SHARE = 0.95  # a column is a date column when this share of its values parse as dates
 
 
+__all__ = ["Columns", "date_order", "date_share", "find_columns", "parse_dates", "read_dates", "read_values"]
+
+
 @dataclass(frozen=True)
 class Columns:
     date: str
     target: str
     series: str | None
     ignored: tuple[str, ...]
-
-
-def parse_dates(values: pd.Series) -> pd.Series:
-    """Datetimes (NaT where a value does not parse); whole numbers named like years are years."""
-    if pd.api.types.is_datetime64_any_dtype(values):
-        return pd.to_datetime(values).dt.tz_localize(None) if values.dt.tz is not None else values
-    text = values.astype("string").str.strip()
-    if text.str.fullmatch(r"\d{4}").fillna(False).all():
-        return pd.to_datetime(text, format="%Y", errors="coerce")
-    if pd.api.types.is_numeric_dtype(values):
-        return pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # "could not infer format": mixed formats are parsed value by value
-        try:
-            parsed = pd.to_datetime(text, errors="coerce", format="mixed")
-        except ValueError:  # mixed UTC offsets (daylight saving): compare in UTC
-            parsed = pd.to_datetime(text, errors="coerce", format="mixed", utc=True)
-        if not pd.api.types.is_datetime64_any_dtype(parsed):  # pandas 2 returns mixed offsets as objects
-            parsed = pd.to_datetime(text, errors="coerce", format="mixed", utc=True)
-    if getattr(parsed.dt, "tz", None) is not None:
-        parsed = parsed.dt.tz_convert(None)
-    return parsed
 
 
 def date_share(values: pd.Series) -> float:
@@ -74,6 +56,7 @@ def find_date_column(frame: pd.DataFrame, options: Mapping[str, Any], where: str
 
 
 def find_columns(frame: pd.DataFrame, options: Mapping[str, Any], where: str) -> Columns:
+    frame = _plain_columns(frame, options, where)
     date = find_date_column(frame, options, where)
     target = options.get("target")
     series = options.get("id_column")
@@ -97,6 +80,20 @@ def find_columns(frame: pd.DataFrame, options: Mapping[str, Any], where: str) ->
     return Columns(date=date, target=str(target), series=series, ignored=ignored)
 
 
+def _plain_columns(frame: pd.DataFrame, options: Mapping[str, Any], where: str) -> pd.DataFrame:
+    """The frame without columns of nested values (Parquet lists, structs, maps), which no role can take;
+    naming one as the date, target or id is one error line."""
+    from automl.data.tables import nested_kind
+
+    nested = {str(c): kind for c in frame.columns if (kind := nested_kind(frame[c])) is not None}
+    for option, flag in (("date_column", "--date-col"), ("target", "--target"), ("id_column", "--id-col")):
+        name = options.get(option)
+        if name in nested:
+            raise UserError(f"{flag} '{name}' of {where} holds nested values ({nested[name]} per cell); "
+                            "it needs one plain value per row")
+    return frame.drop(columns=list(nested)) if nested else frame
+
+
 def detect_series_column(frame: pd.DataFrame, date: str, target: str) -> str | None:
     """A column that makes (id, date) unique when the date alone repeats: long format with many series."""
     if not frame[date].duplicated().any():
@@ -110,6 +107,7 @@ def detect_series_column(frame: pd.DataFrame, date: str, target: str) -> str | N
 
 
 def read_values(frame: pd.DataFrame, column: str, where: str) -> np.ndarray:
+    """The target as floats (NaN where missing, filled later); text, infinities and an empty column are refused."""
     values = pd.to_numeric(frame[column], errors="coerce")
     bad = values.isna() & frame[column].notna()
     if bad.any():
@@ -119,17 +117,29 @@ def read_values(frame: pd.DataFrame, column: str, where: str) -> np.ndarray:
             f"column '{column}' of {where} must hold numbers to forecast, but line {rows} has {example!r}; "
             "fix those values or pick another column with --target"
         )
+    refuse_non_finite(frame[column], column, where, numeric_only=False)
+    if values.isna().all():
+        raise UserError(f"column '{column}' of {where} has no values (every one is missing); there is nothing to "
+                        "forecast: pick the column of values with --target")
     return values.to_numpy(dtype=float)
 
 
-def read_dates(frame: pd.DataFrame, column: str, where: str) -> pd.Series:
-    dates = parse_dates(frame[column])
-    bad = dates.isna()
+def read_dates(frame: pd.DataFrame, column: str, where: str, order: str | None = None) -> pd.Series:
+    """Dates read day first or month first as ``order`` says (decided from the column when None)."""
+    values = frame[column]
+    if order is None:
+        order = date_order(values, column, where).order
+    dates = parse_dates(values, order)
+    bad = dates.isna().to_numpy()
     if bad.any():
-        lines = ", ".join(str(i + 2) for i in np.flatnonzero(bad.to_numpy())[:3])
-        example = frame[column][bad].iloc[0]
+        unreadable = first_unreadable(values, dates)
+        if unreadable is None:
+            lines = ", ".join(str(i + 2) for i in np.flatnonzero(bad)[:3])
+            raise UserError(f"column '{column}' of {where} has {int(bad.sum()):,} missing dates (line {lines}); "
+                            "fill them in or drop those rows")
+        position, example = unreadable
         raise UserError(
-            f"column '{column}' of {where} has values that are not dates, e.g. {example!r} on line {lines}; "
+            f"column '{column}' of {where} has values that are not dates, e.g. {example!r} on line {position + 2}; "
             "write them as YYYY-MM-DD (or YYYY-MM for months), or drop those rows"
         )
     return dates

@@ -85,9 +85,13 @@ def backtest_windows(lengths: np.ndarray, horizon: int, season_length: int) -> i
 
 def load(source: DataSource, options: Mapping[str, Any]) -> Dataset:
     where = source_name(source)
-    frame = read_table(source)
+    notes: list[str] = []
+    frame = read_table(source, notes)
     found = cols.find_columns(frame, options, where)
-    dates = cols.read_dates(frame, found.date, where)
+    reading = cols.date_order(frame[found.date], found.date, where)
+    if reading.note:
+        notes.append(reading.note)
+    dates = cols.read_dates(frame, found.date, where, reading.order)
     values = cols.read_values(frame, found.target, where)
     keys = frame[found.series].astype(str).to_numpy() if found.series else np.full(len(frame), SINGLE_SERIES)
     frequency = calendar.infer_frequency(dates, pd.Series(keys), found.date)
@@ -95,7 +99,9 @@ def load(source: DataSource, options: Mapping[str, Any]) -> Dataset:
     t = calendar.to_periods(dates, code)
     _reject_duplicates(keys, t, dates, found, where)
     series_ids, codes = np.unique(keys, return_inverse=True)
-    notes = [f"ignored columns {', '.join(found.ignored)} (covariates are not used yet)"] if found.ignored else []
+    _refuse_empty_series(codes, values, series_ids, found, where)
+    if found.ignored:
+        notes.append(f"ignored columns {', '.join(found.ignored)} (covariates are not used yet)")
     series_t, series_values, filled = _regular_series(codes, t, values, len(series_ids))
     if filled:
         notes.append(f"filled {filled} missing dates or values by linear interpolation")
@@ -113,6 +119,7 @@ def load(source: DataSource, options: Mapping[str, Any]) -> Dataset:
     schema = {
         "target": found.target, "date_column": found.date, "id_column": found.series,
         "frequency": frequency.name, "period_code": code, "dates_at_start": calendar.dates_at_start(dates, code),
+        "date_order": reading.order,
         "horizon": horizon, "season_length": m, "series_ids": [str(s) for s in series_ids],
         "last_t": [int(s[-1]) for s in series_t],
     }
@@ -139,6 +146,18 @@ def _reject_duplicates(keys: np.ndarray, t: np.ndarray, dates: pd.Series, found:
         f"duplicate timestamps in column '{found.date}' of {where}: {when}{series} appears more than once "
         f"(lines {lines}); {hint}keep one row per date"
     )
+
+
+def _refuse_empty_series(codes: np.ndarray, values: np.ndarray, series_ids: np.ndarray, found: cols.Columns,
+                         where: str) -> None:
+    """A series without one value would be "filled by interpolation" with nothing, and no model could fit it."""
+    counts = np.bincount(codes, weights=~np.isnan(values), minlength=len(series_ids))
+    empty = np.flatnonzero(counts == 0)
+    if len(empty):
+        raise UserError(
+            f"series '{series_ids[empty[0]]}' (column '{found.series}') of {where} has no value of "
+            f"'{found.target}' (every one is missing); fill them in or drop that series"
+        )
 
 
 def _regular_series(codes: np.ndarray, t: np.ndarray, values: np.ndarray,
@@ -257,7 +276,7 @@ def _requested(frame: pd.DataFrame, source: DataSource, schema: Mapping[str, Any
     date_column = schema["date_column"]
     if date_column not in frame.columns:
         raise UserError(f"{where} has no date column '{date_column}' (columns: {cols.columns_listing(frame)})")
-    dates = cols.read_dates(frame, date_column, where)
+    dates = cols.read_dates(frame, date_column, where, schema.get("date_order"))
     t = calendar.to_periods(dates, schema["period_code"])
     id_column = schema.get("id_column")
     if not id_column:
@@ -318,4 +337,5 @@ FORECAST = TaskSpec(
     needs_input=False,
     fold_models_serve=False,
     description="a dated table (one or many series): forecasts with 80% and 95% intervals",
+    options=("horizon", "date_column", "id_column"),
 )

@@ -170,8 +170,15 @@ def probabilities(prediction: np.ndarray, n_classes: int) -> np.ndarray | None:
 
 def example_rows(y: np.ndarray, n_classes: int, per_class: int = PER_CLASS,
                  max_classes: int = MAX_CLASSES) -> list[tuple[int, list[int]]]:
-    """For each class (at most ``max_classes``): the first ``per_class`` validation rows of that class."""
-    return [(k, [int(i) for i in np.flatnonzero(y == k)[:per_class]]) for k in range(min(n_classes, max_classes))]
+    """For each class (the ``max_classes`` most frequent, in code order): its first ``per_class`` validation rows.
+
+    Thumbnails are the heavy part of the report, so with many classes only the
+    largest get a row; the caption says how many were left out.
+    """
+    from automl.limits import largest_classes
+
+    shown = range(n_classes) if n_classes <= max_classes else sorted(largest_classes(y, n_classes, max_classes))
+    return [(k, [int(i) for i in np.flatnonzero(y == k)[:per_class]]) for k in shown]
 
 
 def wrong_rows(y: np.ndarray, proba: np.ndarray, limit: int = MAX_WRONG) -> list[int]:
@@ -214,7 +221,7 @@ def examples_section(run: Any) -> dict[str, str] | None:
             f'<div style="display:flex;gap:4px;flex-wrap:wrap">{thumbs or "<em>no validation image</em>"}</div></div>')
         md_rows.append([classes[k], ", ".join(names[index[i]] for i in rows) or "–"])
     shown = f"{PER_CLASS} validation images" if len(classes) <= MAX_CLASSES else \
-        f"{PER_CLASS} validation images of the first {MAX_CLASSES} of {len(classes)} classes"
+        f"{PER_CLASS} validation images of the {MAX_CLASSES} most frequent of {len(classes):,} classes"
     caption = f"Up to {shown} per class (one row per class), as the final model saw them out of fold."
     parts_html.append(figure_html("class_examples", f'<div style="min-height:80px">{"".join(rows_html)}</div>',
                                   caption))

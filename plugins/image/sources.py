@@ -63,14 +63,14 @@ def frame_path_column(frame: Any, base: Path) -> str | None:
     return files.find_path_column(_columns(frame), base)
 
 
-def _table(source: DataSource) -> tuple[Any, Path, str, bool]:
+def _table(source: DataSource, notes: list[str] | None = None) -> tuple[Any, Path, str, bool]:
     """The frame, the folder its paths are relative to, its name, and whether paths must stay inside."""
     from automl.data import read_table
 
     if is_frame(source):
-        return read_table(source), Path.cwd(), "the data frame", False
+        return read_table(source, notes), Path.cwd(), "the data frame", False
     path = Path(source)
-    return read_table(path), path.parent, str(path), True
+    return read_table(path, notes), path.parent, str(path), True
 
 
 def _plain(value: Any) -> Any:
@@ -119,7 +119,8 @@ def training_listing(source: DataSource, options: Mapping[str, Any]) -> Listing:
         root = Path(source)
         paths, labels, classes = files.folder_listing(root)
         return Listing(paths, files.display_names(paths, root), str(root), labels, classes, {"source": "folder"})
-    frame, base, where, contained = _table(source)
+    notes: list[str] = []
+    frame, base, where, contained = _table(source, notes)
     column = _path_column(frame, base, where, options.get("path_column"), contained)
     target = options.get("target")
     others = [str(c) for c in frame.columns if c != column]
@@ -131,8 +132,12 @@ def training_listing(source: DataSource, options: Mapping[str, Any]) -> Listing:
     if target not in frame.columns:
         raise UserError(f"column '{target}' not found in {where}; columns are: {', '.join(map(str, frame.columns))}")
     missing = frame[target].isna() | frame[column].isna()
-    notes = [f"ignored {int(missing.sum())} rows of {where} without a path or a label"] if missing.any() else []
-    frame = frame.loc[~missing]  # the index stays the file's row numbers, for messages
+    if missing.any():
+        notes.append(f"ignored {int(missing.sum())} rows of {where} without a path or a label")
+    frame = frame.loc[~missing]
+    from automl.data.targets import refuse_non_finite  # late: pandas is imported only when a table is read
+
+    refuse_non_finite(frame[target], str(target), where)  # the index stays the file's row numbers, for messages
     paths = _resolve(frame, column, base, where, contained)
     labels = [_plain(v) for v in frame[target].tolist()]
     schema = {"source": "table", "path_column": column, "label_column": target}

@@ -166,4 +166,5 @@ IMAGE = TaskSpec(
     # would be cut off at the budget anyway (a 300 s MNIST run with 3 networks took 415 s before that cut).
     ensemble=False,
     description="image classification from a folder of class subfolders, or a CSV of image paths and labels",
+    options=("path_column",),
 )

@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from automl.data.dates import date_order, parse_dates
+from automl.data.targets import refuse_non_finite
 from automl.errors import UserError
 
 NONE_NAMES = {"", "none", "no", "-"}  # `--rating-col none` turns a detected column off
@@ -163,36 +165,46 @@ def ratings(frame: pd.DataFrame, column: str, where: str) -> np.ndarray:
             f"(e.g. {example!r} in data row {_rows(bad, 1)}); fix them, name another column with --rating-col, "
             "or pass --rating-col none to treat every row as one interaction"
         )
-    numbers = numbers.to_numpy(dtype=float)
-    if not np.isfinite(numbers[~np.isnan(numbers)]).all():
-        raise UserError(f"column '{column}' of {where} holds infinite ratings; use finite numbers")
-    return numbers
+    refuse_non_finite(values, column, where, numeric_only=False, role="rating")
+    return numbers.to_numpy(dtype=float)
 
 
-def times(frame: pd.DataFrame, column: str, where: str) -> np.ndarray:
-    """Seconds (or any increasing number) per row: numbers as they are, dates parsed."""
+def times(frame: pd.DataFrame, column: str, where: str, notes: list[str] | None = None) -> np.ndarray:
+    """Seconds (or any increasing number) per row: numbers as they are, dates parsed.
+
+    A column of mostly numbers is numbers: a word among Unix times (``yesterday``)
+    is the value the error quotes, not a valid time beside it. Dates written
+    ``04/02/2021`` are read day or month first as the column shows (a note
+    says which), or refused when it cannot tell.
+    """
     values = frame[column]
+    present = values.notna() & (values.astype("string").str.strip() != "").fillna(False)
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
         parsed = values.to_numpy(dtype=float)
     else:
         numbers = pd.to_numeric(values, errors="coerce")
-        if numbers.notna().sum() == values.notna().sum():
+        if numbers.notna().sum() >= 0.5 * max(int(present.sum()), 1):
             parsed = numbers.to_numpy(dtype=float)
         else:
-            dates = pd.to_datetime(values, errors="coerce", utc=True, format="mixed")
-            parsed = _seconds(dates)
+            reading = date_order(values, column, where)
+            if reading.note and notes is not None:
+                notes.append(reading.note)
+            parsed = _seconds(parse_dates(values, reading.order))
     bad = np.isnan(parsed)
     if bad.any():
-        example = values[bad].iloc[0]
+        unreadable = bad & present.to_numpy(dtype=bool)
+        first = unreadable if unreadable.any() else bad
+        example = values[first].iloc[0]
         raise UserError(
             f"column '{column}' of {where} has {int(bad.sum())} missing or unreadable times (e.g. {example!r} in "
-            f"data row {_rows(bad, 1)}); fix them, or pass --time-col none to split users at random instead"
+            f"data row {_rows(first, 1)}); fix them, or pass --time-col none to split users at random instead"
         )
     return parsed
 
 
 def _seconds(dates: pd.Series) -> np.ndarray:
+    """Seconds since 1970 of naive (UTC) datetimes; NaN where NaT."""
     out = np.full(len(dates), np.nan)
     ok = dates.notna().to_numpy()
-    out[ok] = (dates[ok] - pd.Timestamp("1970-01-01", tz="UTC")).dt.total_seconds().to_numpy()
+    out[ok] = (dates[ok] - pd.Timestamp("1970-01-01")).dt.total_seconds().to_numpy()
     return out

@@ -68,14 +68,14 @@ def _codes(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def load(source: DataSource, options: Mapping[str, Any]) -> Dataset:
     where = source_name(source)
-    frame = read_table(source)
+    notes: list[str] = []
+    frame = read_table(source, notes)
     found = cols.find_columns(frame, options, where)
     top_k = top_k_option(options)
     cols.check_ids(frame, found.user, "user", where)
     cols.check_ids(frame, found.item, "item", where)
-    notes: list[str] = []
     rating = cols.ratings(frame, found.rating, where) if found.rating else np.ones(len(frame))
-    time = cols.times(frame, found.time, where) if found.time else np.arange(len(frame), dtype=float)
+    time = cols.times(frame, found.time, where, notes) if found.time else np.arange(len(frame), dtype=float)
     rated = ~np.isnan(rating)
     if not rated.all():
         notes.append(f"ignored {int((~rated).sum())} interactions whose rating '{found.rating}' is missing")
@@ -226,4 +226,5 @@ RECOMMEND = TaskSpec(
     sample_data=sample_data,
     ensemble=False,
     description="a user-item interactions log: top-K recommendations (popularity, item-kNN, EASE, ALS, BPR, NCF)",
+    options=("user_column", "item_column", "rating_column", "time_column", "top_k", "items"),
 )

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import math
 import re
-import warnings
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from automl.data.dates import DateOrder, date_order, parse_dates
+from automl.errors import UserError
 
 RARE = "__rare__"
 MAX_LEVELS = 200
@@ -23,14 +25,21 @@ _ID_NAME = re.compile(r"(^|[_\s.-])(id|uuid|guid|key)$|^id[_\s.-]|^(id|uuid|guid
 _DATE_LIKE = re.compile(r"\d{1,4}[-/.:]\d{1,2}")
 
 
-def infer_columns(frame: pd.DataFrame) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
-    """``(kept, dropped)``: a description of each kept column, and why others were dropped."""
+def infer_columns(
+    frame: pd.DataFrame, where: str = "the table"
+) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
+    """``(kept, dropped)``: a description of each kept column, and why others were dropped.
+
+    A date column's description may carry a ``note`` (how ``04/02/2021`` was
+    read) for the loader to pass on and remove; its ``order`` stays in the
+    schema, so new data is read the same way.
+    """
     kept: dict[str, dict[str, Any]] = {}
     dropped: dict[str, str] = {}
     n = len(frame)
     for name in frame.columns:
         column = frame[name]
-        described = describe_column(name, column, n)
+        described = describe_column(name, column, n, where)
         if "drop" in described:
             dropped[name] = described["drop"]
         else:
@@ -38,7 +47,19 @@ def infer_columns(frame: pd.DataFrame) -> tuple[dict[str, dict[str, Any]], dict[
     return kept, dropped
 
 
-def describe_column(name: str, column: pd.Series, n_rows: int) -> dict[str, Any]:
+def describe_column(name: str, column: pd.Series, n_rows: int, where: str | None = None) -> dict[str, Any]:
+    """How the column is typed, or why it is dropped (``"drop"``).
+
+    With ``where`` (the tabular task's own typing) dates whose day and month
+    cannot be told apart are a UserError; without it (another task looking
+    for an id column) they are read month first, as pandas does.
+    """
+    from automl.data.tables import nested_kind
+
+    nested = nested_kind(column)
+    if nested is not None:  # like free text: left out with a note, the rest of the table still trains
+        return {"drop": f"nested values ({nested} per cell), which the tabular task cannot use; flatten them "
+                        "into plain columns to use them"}
     values = column.dropna()
     if values.empty:
         return {"drop": "all values are missing"}
@@ -60,7 +81,18 @@ def describe_column(name: str, column: pd.Series, n_rows: int) -> dict[str, Any]
     if len(lowered) == 2 and lowered <= (_TRUE | _FALSE) and lowered & _TRUE and lowered & _FALSE:
         return {"type": "boolean"}
     if _looks_like_dates(text):
-        return _datetime_description(_parse_dates(text))
+        try:
+            reading = date_order(text, str(name), where or "the table")
+        except UserError:
+            if where is not None:
+                raise
+            reading = DateOrder(None)
+        described = _datetime_description(parse_dates(text, reading.order))
+        if reading.order:
+            described["order"] = reading.order
+        if reading.note:
+            described["note"] = reading.note
+        return described
     unique_ratio = text.nunique() / len(text)
     if _looks_like_free_text(text, unique_ratio):
         return {"drop": "free text (ignored by the tabular task; try --task text)", "text": True}
@@ -82,19 +114,7 @@ def _looks_like_dates(text: pd.Series) -> bool:
     sample = text.head(500)
     if not sample.str.contains(_DATE_LIKE).mean() >= 0.9:
         return False
-    return _parse_dates(sample).notna().mean() >= 0.9
-
-
-def _parse_dates(text: pd.Series) -> pd.Series:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            parsed = pd.to_datetime(text, errors="coerce", format="mixed")
-        except ValueError:  # mixed UTC offsets (+01:00 in winter, +02:00 in summer): compare in UTC
-            return pd.to_datetime(text, errors="coerce", format="mixed", utc=True)
-        if not pd.api.types.is_datetime64_any_dtype(parsed):  # pandas 2 returns mixed offsets as objects
-            return pd.to_datetime(text, errors="coerce", format="mixed", utc=True)
-        return parsed
+    return parse_dates(sample).notna().mean() >= 0.9
 
 
 def _datetime_description(parsed: pd.Series) -> dict[str, Any]:
@@ -129,8 +149,6 @@ UNREADABLE_SHARE = {"numeric": 0.02, "datetime": 0.1}
 
 def check_values(frame: pd.DataFrame, columns: dict[str, dict[str, Any]], where: str) -> None:
     """A UserError naming the first column whose values do not fit the type it had in training."""
-    from automl.errors import UserError
-
     for name, spec in columns.items():
         kind = spec["type"]
         if kind not in UNREADABLE_SHARE:
@@ -144,7 +162,7 @@ def check_values(frame: pd.DataFrame, columns: dict[str, dict[str, Any]], where:
         if kind == "numeric":
             readable = pd.to_numeric(column, errors="coerce").notna().to_numpy()
         else:
-            readable = _parse_dates(column.astype("string")).notna().to_numpy()
+            readable = parse_dates(column.astype("string"), spec.get("order")).notna().to_numpy()
         bad = present & ~readable
         if bad.sum() > UNREADABLE_SHARE[kind] * present.sum():
             row = int(np.flatnonzero(bad)[0])
@@ -167,7 +185,7 @@ def to_features(frame: pd.DataFrame, columns: dict[str, dict[str, Any]]) -> pd.D
         elif kind == "boolean":
             out[name] = _to_bool(column)
         elif kind == "datetime":
-            parsed = column if pd.api.types.is_datetime64_any_dtype(column) else _parse_dates(column.astype("string"))
+            parsed = parse_dates(column, spec.get("order"))
             for part in spec["parts"]:
                 out[f"{name}__{part}"] = getattr(parsed.dt, part).astype(float)
         else:

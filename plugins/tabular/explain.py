@@ -19,11 +19,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from automl.errors import UserError
 from automl.report.evidence import Validation
 
 MAX_ROWS = 1000
 REPEATS = 5
 TIME_LIMIT_SECONDS = 20.0
+BUDGET_SHARE = 0.5  # of the time left in a budgeted fit when the report is written
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,16 @@ def training_features(manifest: dict[str, Any], schema: dict[str, Any]) -> pd.Da
     return to_features(frame, schema["columns"])
 
 
+def fold_models_available(run: Any) -> bool:
+    """Whether every member's trial kept its fold models in the safe archive (older runs pickled them)."""
+    from automl.search import artifacts
+
+    trials = {t.number: t for t in run.study().get_trials(deepcopy=False)}
+    members = run.model_description()["members"]
+    numbers = [m.get("trial") if isinstance(m, dict) else None for m in members]
+    return all(isinstance(n, int) and n in trials and artifacts.has_models(trials[n]) for n in numbers)
+
+
 class FoldPredictor:
     """The final model's out-of-fold predictions: each row through the fold model that did not train on it."""
 
@@ -77,7 +89,12 @@ class FoldPredictor:
         self.members = []
         for member in description["members"]:
             trial = trials[member["trial"]]
-            self.members.append((artifacts.load_models(store, trial), float(member["weight"]), member["model"]))
+            spec = run.catalog.model(description["task"], member["model"])
+            models = artifacts.load_models(store, trial, spec)
+            if len(self.fold) and int(self.fold.max()) >= len(models):
+                raise UserError(f"trial {trial.number} holds {len(models)} fold models, but the validation "
+                                "predictions have more folds; the run directory was modified or is corrupt")
+            self.members.append((models, float(member["weight"]), member["model"]))
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
         out: np.ndarray | None = None
@@ -102,6 +119,14 @@ def sample_rows(validation: Validation, seed: int) -> np.ndarray:
     return np.sort(np.random.default_rng(seed).choice(n, MAX_ROWS, replace=False))
 
 
+def time_limit() -> float:
+    """Seconds the shuffles may take: TIME_LIMIT_SECONDS, or half of what is left of a fit's time budget
+    (the report's other parts come after them)."""
+    from automl.report import budget
+
+    return min(TIME_LIMIT_SECONDS, BUDGET_SHARE * budget.seconds_left())
+
+
 def permutation_importance(predict: Any, X: pd.DataFrame, y: np.ndarray, metric: Any,
                            groups: dict[str, list[str]], seed: int = 0) -> tuple[list[Importance], int]:
     """How much the score drops when one column's values are shuffled, averaged over up to REPEATS shuffles.
@@ -118,9 +143,10 @@ def permutation_importance(predict: Any, X: pd.DataFrame, y: np.ndarray, metric:
     sign = 1.0 if metric.direction == "maximize" else -1.0
     drops: dict[str, list[float]] = {column: [] for column in groups}
     started, rounds = time.perf_counter(), 0
+    limit = time_limit()
     with threadpool_limits(1):  # many small predictions: OpenMP start-up would dominate
         baseline = float(metric.fn(y, predict(X)))
-        while rounds < REPEATS and (rounds == 0 or time.perf_counter() - started < TIME_LIMIT_SECONDS):
+        while rounds < REPEATS and (rounds == 0 or time.perf_counter() - started < limit):
             for column, features in groups.items():
                 shuffled = X.copy()
                 order = rng.permutation(len(X))
@@ -138,16 +164,25 @@ def lightgbm_shap(models: list[Any], fold: np.ndarray, X: pd.DataFrame,
                   groups: dict[str, list[str]]) -> list[Importance]:
     """Mean absolute SHAP value per column, from LightGBM's own TreeSHAP (``pred_contrib``).
 
-    Each row is explained by the fold model that did not train on it.
+    Each row is explained by the fold model that did not train on it. LightGBM
+    returns one value per row, feature and class: with 1,000 classes and 200
+    columns that is 1.6 MB a row, so rows go through in chunks that stay under
+    :data:`automl.limits.MEMORY_CAP_BYTES`.
     """
+    from automl import limits
+
     n_features = X.shape[1]
     magnitude = np.zeros((len(X), n_features))
+    n_outputs = max(1, int(getattr(models[0], "n_classes", 1) or 1))
+    chunk = limits.rows_per_chunk(limits.array_bytes((n_outputs, n_features + 1)))
     for k in np.unique(fold):
-        rows = np.flatnonzero(fold == k)
         model = models[int(k)]
-        contributions = model.contributions(X.iloc[rows])
-        per_class = contributions.reshape(len(rows), -1, n_features + 1)[:, :, :n_features]  # no bias column
-        magnitude[rows] = np.abs(per_class).sum(axis=1)  # summed over the classes of a multiclass model
+        in_fold = np.flatnonzero(fold == k)
+        for start in range(0, len(in_fold), chunk):
+            rows = in_fold[start:start + chunk]
+            contributions = model.contributions(X.iloc[rows])
+            per_class = contributions.reshape(len(rows), -1, n_features + 1)[:, :, :n_features]  # no bias column
+            magnitude[rows] = np.abs(per_class).sum(axis=1)  # summed over the classes of a multiclass model
     position = {name: i for i, name in enumerate(X.columns)}
     results = []
     for column, features in groups.items():
@@ -170,6 +205,8 @@ def shap_source(run: Any, predictor: FoldPredictor) -> tuple[list[Any], str] | N
     from automl.search.space import MODEL_PARAM
 
     for trial in ranked_trials(run.study()):
-        if trial.params.get(MODEL_PARAM) == "lightgbm" and artifacts.MODELS_ATTR in trial.user_attrs:
-            return artifacts.load_models(run.dir.artifact_store(), trial), f"the best LightGBM trial (#{trial.number})"
+        if trial.params.get(MODEL_PARAM) == "lightgbm" and artifacts.has_models(trial):
+            spec = run.catalog.model(run.manifest["task"], "lightgbm")
+            return (artifacts.load_models(run.dir.artifact_store(), trial, spec),
+                    f"the best LightGBM trial (#{trial.number})")
     return None

@@ -34,6 +34,10 @@ def section(run: Any) -> list[dict[str, str]] | None:
     y = validation.y[rows]
     groups = explain.feature_groups(schema)
     metric = run.catalog.metric(manifest["task"], manifest["kind"], manifest["metric"])
+    if not explain.fold_models_available(run):
+        note = ("Column importances need each member's fold models, which this run does not hold in a safe "
+                "format (it was saved by an older automl), so they are left out.")
+        return [{"title": TITLE, "html": f"<p class='note'>{html.escape(note)}</p>", "markdown": note}]
     predictor = explain.FoldPredictor(run, validation, rows)
     permutation, rounds = explain.permutation_importance(predictor.predict, X, y, metric, groups,
                                                            seed=int(manifest.get("seed") or 0))
@@ -98,4 +102,6 @@ def _fmt(value: float | None) -> str:
 
 
 def _cell(text: str) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
+    from automl.report.tables import markdown_cell
+
+    return markdown_cell(text)

@@ -8,10 +8,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from automl.data.tables import nested_kind
+from automl.data.targets import refuse_non_finite
 from automl.errors import UserError
+from automl_plugins.tabular.problem_type import MAX_CLASSES_FOR_INTEGERS, Request, choose_kind, infer_kind
 
-MAX_CLASSES_FOR_INTEGERS = 20
 MIN_ROWS = 20
+__all__ = ["MAX_CLASSES_FOR_INTEGERS", "Target", "analyse_target", "encode_classes", "infer_kind"]
 
 
 @dataclass(frozen=True)
@@ -21,6 +24,7 @@ class Target:
     classes: list[Any] | None
     y: np.ndarray
     keep: np.ndarray  # boolean mask of rows whose target is present
+    note: str | None = None  # why the kind was chosen, when another was possible
 
 
 def columns_listing(frame: pd.DataFrame, limit: int = 30) -> str:
@@ -29,35 +33,39 @@ def columns_listing(frame: pd.DataFrame, limit: int = 30) -> str:
     return shown + (f", ... ({len(names)} in all)" if len(names) > limit else "")
 
 
-def analyse_target(frame: pd.DataFrame, name: str | None, where: str, kind: str | None = None) -> Target:
+def analyse_target(frame: pd.DataFrame, name: str | None, where: str, kind: str | None = None,
+                   request: Request | None = None) -> Target:
+    """The target column checked and encoded; its kind is ``kind`` if given (the text task knows it), else
+    chosen from the values and the user's ``request`` (see :mod:`automl_plugins.tabular.problem_type`)."""
     name = None if name is None else str(name).strip()  # column names are text, as read_table makes them
     if not name:
         raise UserError(f"no target given for {where}; pass --target COLUMN (columns: {columns_listing(frame)})")
     if name not in frame.columns:
         raise UserError(f"column '{name}' not found in {where}; columns are: {columns_listing(frame)}")
     column = frame[name]
+    nested = nested_kind(column)
+    if nested is not None:
+        raise UserError(f"target '{name}' in {where} holds nested values ({nested} per cell); the target must be "
+                        "one plain value (a class or a number) per row")
     keep = column.notna().to_numpy()
     values = column[keep]
     if values.empty:
         raise UserError(f"target '{name}' in {where} is empty (all values missing); choose another column")
+    refuse_non_finite(values, name, where)  # a column of numbers: classes or values, never inf
     if values.nunique() < 2:
         raise UserError(
             f"target '{name}' in {where} is constant (only {_plain(values.iloc[0])!r}); "
             "there is nothing to predict: choose another column"
         )
-    kind = kind or infer_kind(values)
+    note = None
+    if kind is None:
+        kind, note = choose_kind(values, name, request or Request())
     if kind == "regression":
         numeric = pd.to_numeric(values, errors="coerce")
         if numeric.isna().any():
             bad = _plain(values[numeric.isna()].iloc[0])
             raise UserError(f"target '{name}' has non-numeric value {bad!r}; regression needs numbers")
-        infinite = ~np.isfinite(numeric.to_numpy(dtype=float))
-        if infinite.any():
-            bad = _plain(values[infinite].iloc[0])
-            raise UserError(
-                f"target '{name}' in {where} has an infinite value ({bad!r}); regression needs finite numbers: "
-                "fix or remove those rows"
-            )
+        refuse_non_finite(values, name, where, numeric_only=False)  # text such as "inf" or "-Infinity" too
         y, classes = numeric.to_numpy(dtype=float), None
     else:
         y, classes = encode_classes(values, name)
@@ -65,20 +73,7 @@ def analyse_target(frame: pd.DataFrame, name: str | None, where: str, kind: str 
         raise UserError(
             f"{where} has only {len(y)} rows with a target; the validation needs at least {MIN_ROWS}"
         )
-    return Target(name, kind, classes, y, keep)
-
-
-def infer_kind(values: pd.Series) -> str:
-    n_classes = values.nunique()
-    if n_classes == 2:
-        return "binary"
-    if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
-        return "multiclass"
-    with np.errstate(invalid="ignore"):  # an infinite value is not integral (and is refused later)
-        integral = np.allclose(values.to_numpy(dtype=float) % 1, 0)
-    if integral and n_classes <= MAX_CLASSES_FOR_INTEGERS and n_classes <= max(3, 0.1 * len(values)):
-        return "multiclass"
-    return "regression"
+    return Target(name, kind, classes, y, keep, note)
 
 
 def encode_classes(values: pd.Series, name: str) -> tuple[np.ndarray, list[Any]]:

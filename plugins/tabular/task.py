@@ -8,7 +8,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 
 from automl import Batch, Dataset, TaskSpec
 from automl.data import read_table, source_name
@@ -16,6 +15,7 @@ from automl.errors import UserError
 from automl.predictions import add_class_columns
 from automl.specs import DataSource, Fold
 from automl_plugins.tabular.columns import check_values, infer_columns, to_features
+from automl_plugins.tabular.problem_type import Request
 from automl_plugins.tabular.target import analyse_target
 
 NAME = "tabular"
@@ -35,19 +35,24 @@ def detect(source: DataSource, options: Mapping[str, Any]) -> float:
 
 def load(source: DataSource, options: Mapping[str, Any]) -> Dataset:
     where = source_name(source)
-    frame = read_table(source)
-    target = analyse_target(frame, options.get("target"), where, options.get("problem"))
+    read_notes: list[str] = []
+    frame = read_table(source, read_notes)
+    target = analyse_target(frame, options.get("target"), where, request=Request.from_options(options))
     frame = frame.loc[target.keep].reset_index(drop=True)
     inputs = frame.drop(columns=[target.name])
-    columns, dropped = infer_columns(inputs)
+    columns, dropped = infer_columns(inputs, where)
     if not columns:
         reasons = "; ".join(f"{c}: {why}" for c, why in dropped.items())
         raise UserError(f"no usable feature column in {where} besides the target ({reasons})")
     id_column = _pick_id_column(dropped)
     X = to_features(inputs, columns)
-    notes = [f"dropped column '{c}': {why}" for c, why in dropped.items()]
+    notes = read_notes + [spec.pop("note") for spec in columns.values() if "note" in spec]
+    notes += [f"dropped column '{c}': {why}" for c, why in dropped.items()]
     if (~target.keep).any():
         notes.append(f"ignored {int((~target.keep).sum())} rows whose target '{target.name}' is missing")
+    notes += _many_classes_notes(target.classes)
+    if target.note:
+        notes.insert(0, target.note)
     schema = {
         "target": target.name,
         "kind": target.kind,
@@ -68,6 +73,20 @@ def load(source: DataSource, options: Mapping[str, Any]) -> Dataset:
         notes=notes,
         info=_info(X, target.y, target.kind, columns),
     )
+
+
+def _many_classes_notes(classes: list[Any] | None) -> list[str]:
+    """Say when the number of classes makes the models' size limits bite (automl/limits.py): boosted models
+    grow one tree per class a round, and a forest keeps a probability per class in every node."""
+    from automl import limits
+
+    n_classes = len(classes or [])
+    rounds = limits.boosting_rounds(limits.MAX_TREES, n_classes)
+    if n_classes <= 2 or n_classes * 1000 <= limits.MAX_TREES:  # a thousand rounds still fit: nothing bites
+        return []
+    return [f"{n_classes:,} classes: boosted models are held to {rounds:,} rounds ({limits.MAX_TREES:,} trees), "
+            "forests stop growing at their memory cap, and the report draws the "
+            f"{limits.MAX_CLASSES_DRAWN} most frequent classes plus one group of the others"]
 
 
 def _pick_id_column(dropped: Mapping[str, str]) -> str | None:
@@ -91,6 +110,8 @@ def _info(X: pd.DataFrame, y: np.ndarray, kind: str, columns: Mapping[str, Any])
 
 def split(dataset: Dataset, seed: int) -> list[Fold]:
     """k-fold cross-validation on small data, a 20% holdout otherwise (stratified for classes)."""
+    from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
+
     y = np.asarray(dataset.y)
     positions = np.arange(len(y))
     stratify = dataset.kind != "regression"
@@ -156,4 +177,5 @@ TABULAR = TaskSpec(
     format_predictions=format_predictions,
     sample_data=sample_data,
     description="tables (CSV, TSV, Parquet) with a target column: classification and regression",
+    options=("problem_type",),
 )

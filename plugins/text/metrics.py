@@ -6,8 +6,6 @@ target is the second of the sorted classes (``spam`` after ``ham``).
 
 from __future__ import annotations
 
-from sklearn import metrics as sk
-
 from automl import MetricSpec
 from automl_plugins.tabular.metrics import _label_metric, log_loss, roc_auc
 
@@ -15,13 +13,13 @@ TASKS = ("text",)
 CLASSES = ("binary", "multiclass")
 
 METRICS = (
-    MetricSpec("accuracy", _label_metric(sk.accuracy_score), "maximize", False, TASKS, CLASSES,
+    MetricSpec("accuracy", _label_metric("accuracy_score"), "maximize", False, TASKS, CLASSES,
                "share of texts whose most probable class is right"),
-    MetricSpec("balanced_accuracy", _label_metric(sk.balanced_accuracy_score), "maximize", False, TASKS, CLASSES,
+    MetricSpec("balanced_accuracy", _label_metric("balanced_accuracy_score"), "maximize", False, TASKS, CLASSES,
                "mean recall over classes"),
-    MetricSpec("f1", _label_metric(sk.f1_score, zero_division=0), "maximize", False, TASKS, ("binary",),
+    MetricSpec("f1", _label_metric("f1_score", zero_division=0), "maximize", False, TASKS, ("binary",),
                "F1 of the positive (second sorted) class"),
-    MetricSpec("f1_macro", _label_metric(sk.f1_score, average="macro", zero_division=0), "maximize", False, TASKS,
+    MetricSpec("f1_macro", _label_metric("f1_score", average="macro", zero_division=0), "maximize", False, TASKS,
                CLASSES, "F1 averaged over classes, each class counting equally"),
     MetricSpec("log_loss", log_loss, "minimize", True, TASKS, CLASSES, "cross-entropy of the probabilities"),
     MetricSpec("roc_auc", roc_auc, "maximize", True, TASKS, ("binary",), "area under the ROC curve"),

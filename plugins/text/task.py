@@ -8,7 +8,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import StratifiedKFold, train_test_split
 
 from automl import Batch, Dataset, TaskSpec
 from automl.data import read_table, source_name
@@ -82,7 +81,8 @@ def _all_empty(column: pd.Series) -> bool:
 
 def load(source: DataSource, options: Mapping[str, Any]) -> Dataset:
     where = source_name(source)
-    frame = read_table(source)
+    notes: list[str] = []
+    frame = read_table(source, notes)
     name = options.get("target")
     if name and str(name).strip() in frame.columns:
         labels = frame[str(name).strip()].dropna()
@@ -96,7 +96,6 @@ def load(source: DataSource, options: Mapping[str, Any]) -> Dataset:
     if not any(t.strip() for t in texts):
         raise UserError(f"every text in column '{text_column}' of {where} is empty; there is nothing to learn from")
     id_column = pick_id_column(frame, skip=(target.name, text_column))
-    notes = []
     if (~target.keep).any():
         notes.append(f"ignored {int((~target.keep).sum())} rows whose target '{target.name}' is missing")
     empty = int(sum(1 for t in texts if not t.strip()))
@@ -128,6 +127,8 @@ def split(dataset: Dataset, seed: int) -> list[Fold]:
     (a thousand SMS hold ~130 spam: one message is 0.8 points of F1), so
     out-of-fold predictions for every row are worth the extra fits.
     """
+    from sklearn.model_selection import StratifiedKFold, train_test_split
+
     y = np.asarray(dataset.y)
     positions = np.arange(len(y))
     if len(y) <= MEDIUM_DATA_ROWS:
@@ -186,4 +187,5 @@ TEXT = TaskSpec(
     format_predictions=format_predictions,
     sample_data=sample_data,
     description="a table with a free-text column and a label: text classification (TF-IDF models)",
+    options=("text_column",),
 )

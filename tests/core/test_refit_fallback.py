@@ -28,7 +28,7 @@ def test_no_time_to_refit_keeps_the_validated_fold_models(churn_csv: Path, tmp_p
 
     reloaded = Run.load(run.path)
     member = reloaded.model_description()["members"][0]
-    folds = artifacts.load_models(setup.run.artifact_store(), best)
+    folds = artifacts.load_models(setup.run.artifact_store(), best, setup.models["linear"])
     assert member["refit"] is False and member["folds"] == len(folds) == len(setup.folds)
     batch = setup.task.prepare(churn_csv, reloaded.schema())
     expected = np.mean([model.predict(batch.X) for model in folds], axis=0)

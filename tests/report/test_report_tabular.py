@@ -67,17 +67,19 @@ def test_explanations_rank_the_signal_first_and_noise_near_zero(binary_run: Path
 
 
 def test_slice_by_flags_the_group_with_random_labels(binary_run: Path, cli) -> None:
-    result = cli("report", binary_run, "--out", binary_run / "fair.html", "--slice-by", "region", cwd=binary_run)
+    out = binary_run.parent / "fair.html"  # --out is never inside a run folder
+    result = cli("report", binary_run, "--out", out, "--slice-by", "region", cwd=binary_run.parent)
     assert result.returncode == 0, result
-    markdown = (binary_run / "fair.md").read_text()
+    markdown = out.with_suffix(".md").read_text()
     section = markdown.split("## Fairness: roc_auc by region")[1].split("## ")[0]
     flagged = [line for line in section.splitlines() if "points below overall" in line]
     assert len(flagged) == 1 and flagged[0].startswith("| scrambled |"), section
-    assert 'data-chart="fairness"' in (binary_run / "fair.html").read_text()
+    assert 'data-chart="fairness"' in out.read_text()
 
 
 def test_slice_by_unknown_column_names_it_and_the_columns(binary_run: Path, cli, user_error) -> None:
-    result = cli("report", binary_run, "--slice-by", "regoin", "--out", binary_run / "x.html", cwd=binary_run)
+    result = cli("report", binary_run, "--slice-by", "regoin", "--out", binary_run.parent / "x.html",
+                 cwd=binary_run.parent)
     user_error(result, "'regoin'", "region, left")
 
 

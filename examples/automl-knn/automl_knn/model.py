@@ -11,10 +11,20 @@ from __future__ import annotations
 from typing import Any
 
 from automl import ModelSpec, SearchContext
-from automl_plugins.tabular.models import SklearnModel, load_skops, save_skops
+from automl_plugins.tabular.models import SklearnModel, save_skops, skops_loader
 from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
 
 MAX_NEIGHBORS = 100
+
+# The fitted neighbour search holds types beyond the ones automl trusts for its own models: each is named exactly
+# (as skops.io.get_untrusted_types reports it), never by a module prefix, so a model file naming anything else is
+# refused before it is loaded.
+load_skops = skops_loader(
+    "sklearn.neighbors._kd_tree.KDTree",  # the index scikit-learn builds for few features
+    "sklearn.neighbors._ball_tree.BallTree",  # ... and for more features
+    "sklearn.metrics._dist_metrics.EuclideanDistance64",  # p=2
+    "sklearn.metrics._dist_metrics.ManhattanDistance64",  # p=1
+)
 
 
 def _neighbor_limit(ctx: SearchContext) -> int:

@@ -124,9 +124,55 @@ def load_model(folder: Path) -> FineTunedClassifier:
     if meta.get("format") != FORMAT_VERSION:
         raise UserError(f"{meta_path} has format {meta.get('format')}; this automl reads format {FORMAT_VERSION}")
     hf = backbones.transformers()
+    _check_sizes(target, hf)
     model = FineTunedClassifier(meta["params"], None)
     model.max_length, model.history = int(meta["max_length"]), meta.get("history", {})
     model.model = hf.AutoModelForSequenceClassification.from_pretrained(target, local_files_only=True)
     model.tokenizer = hf.AutoTokenizer.from_pretrained(target, local_files_only=True)
     model.model.eval()
     return model
+
+
+LOOP_KEYS = ("num_hidden_layers", "n_layers", "num_layers", "num_attention_heads", "n_heads", "num_labels")
+UNSAFE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl", ".pickle", ".joblib", ".h5", ".msgpack", ".py")
+
+
+def _check_sizes(target: Path, hf: Any) -> None:
+    """Refuse weights other than safetensors, and sizes in config.json that the weights do not back.
+
+    The network is built from its config on the meta device (no memory) and
+    compared with the safetensors header, so a tampered ``hidden_size`` or
+    ``vocab_size`` is one error line instead of a huge allocation.
+    """
+    import math
+
+    from automl.tensors import MAX_ELEMENTS, MAX_LOOP, meta_shapes, safetensors_header
+
+    refuse = "the run directory was modified or is corrupt; refusing to load it"
+    unsafe = sorted(p.name for p in target.iterdir() if p.name.endswith(UNSAFE_SUFFIXES))
+    weights = target / "model.safetensors"
+    if unsafe:
+        raise UserError(f"{target / unsafe[0]} is not a format automl saves (only safetensors); {refuse}")
+    if not weights.is_file() or weights.is_symlink():
+        raise UserError(f"{weights} is missing; the run's best/ folder is incomplete")
+    found = safetensors_header(weights)
+    config_path = target / "config.json"
+    try:
+        raw = json.loads(config_path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise UserError(f"{config_path} is unreadable or not JSON; {refuse}") from exc
+    for key in LOOP_KEYS:
+        value = raw.get(key) if isinstance(raw, dict) else None
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_LOOP):
+            raise UserError(f"{config_path} gives {key!r} the value {value!r}, outside 0..{MAX_LOOP}; {refuse}")
+    config = hf.AutoConfig.from_pretrained(target, local_files_only=True)
+    expected = meta_shapes(lambda: hf.AutoModelForSequenceClassification.from_config(config), config_path)
+    for name, shape in expected.items():
+        if name in found and found[name] != shape:
+            raise UserError(f"{weights} does not match {config_path}: {name!r} has shape {list(found[name])}, the "
+                            f"network needs {list(shape)}; {refuse}")
+    needed = sum(math.prod(s) for s in expected.values())
+    held = sum(math.prod(s) for s in found.values())
+    if needed > MAX_ELEMENTS or needed > 2 * held + 1_000_000:  # tied weights aside, the file holds the network
+        raise UserError(f"{config_path} describes a network of {needed:,} values, which {weights} ({held:,} "
+                        f"values) does not hold; {refuse}")

@@ -51,4 +51,5 @@ TRANSFORMER = ModelSpec(
     key="transformer", task="finetune", search_space=search_space, build=build, save=save_model, load=load_model,
     defaults=_DEFAULTS, portfolio=_PORTFOLIO, kinds=("binary", "multiclass"),
     description="a pretrained Transformer fine-tuned for sequence classification (Hugging Face transformers)",
+    cost_params=("epochs",),
 )

@@ -198,4 +198,5 @@ LIGHTGBM = ModelSpec(
     load=loader(GlobalLightGBM), defaults=DEFAULTS,
     portfolio=({**DEFAULTS, "transform": "none", "lags": "two_seasons"},),
     description="one LightGBM over every series' lags, rolling means and calendar, recursive (conformal intervals)",
+    cost_params=("n_estimators",),
 )

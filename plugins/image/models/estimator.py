@@ -122,11 +122,22 @@ def load_model(folder: Path) -> NetworkModel:
     meta_path, weights_path = folder / NETWORK_FILE, folder / WEIGHTS_FILE
     if not meta_path.is_file() or not weights_path.is_file():
         raise UserError(f"model files are missing from {folder}; the run's best/ folder is incomplete")
-    meta = json.loads(meta_path.read_text())
-    if meta.get("format") != FORMAT_VERSION:
-        raise UserError(f"{meta_path} has format {meta.get('format')}; this automl reads format {FORMAT_VERSION}")
-    model = NetworkModel(meta["family"], meta["params"], None)
-    model.arch, model.best_epoch, model.history = meta["architecture"], meta["best_epoch"], meta.get("history", {})
+    from automl.tensors import check_network
+
+    try:
+        meta = json.loads(meta_path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise UserError(f"{meta_path} is unreadable or not JSON; the run directory is damaged") from exc
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT_VERSION:
+        found = meta.get("format") if isinstance(meta, dict) else None
+        raise UserError(f"{meta_path} has format {found}; this automl reads format {FORMAT_VERSION}")
+    if not isinstance(meta.get("architecture"), dict) or not isinstance(meta.get("params"), dict):
+        raise UserError(f"{meta_path} has no architecture or parameters; the run directory is damaged")
+    # sizes first, on the meta device: a tampered architecture must not allocate anything
+    check_network(lambda: networks.build_network(meta["architecture"]), meta["architecture"], weights_path,
+                  meta_path, loops=("blocks", "block_depth", "layers"))
+    model = NetworkModel(str(meta.get("family")), meta["params"], None)
+    model.arch, model.best_epoch, model.history = meta["architecture"], meta.get("best_epoch"), meta.get("history", {})
     model.net = networks.build_network(model.arch)
     try:
         model.net.load_state_dict(load_file(str(weights_path)), strict=True)

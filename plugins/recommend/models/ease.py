@@ -59,8 +59,8 @@ class EASE(Recommender):
         return scores
 
     def __getstate__(self) -> dict[str, Any]:
-        # a trial's pickled fold model (the run's artifact store) holds the sparse input, not the dense
-        # items x items weights (tens of MB per trial); unpickling solves the closed form again
+        # a fold model pickled from a --trial-timeout child to its parent (automl/search/isolation.py, never
+        # a run folder) holds the sparse input, not the dense items x items weights; unpickling solves again
         return {**super().__getstate__(), "_kept_profile": None, "weights": None}
 
     def __setstate__(self, state: dict[str, Any]) -> None:

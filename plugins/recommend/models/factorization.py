@@ -146,10 +146,12 @@ ALS_SPEC = ModelSpec(
     defaults={"factors": 64, "regularization": 0.05, "alpha": 5.0, "iterations": 15, "rating_threshold": 0.0,
               "recency": 3.0},
     description="implicit-feedback ALS (the implicit library), confidence-weighted",
+    cost_params=("iterations",),
 )
 BPR_SPEC = ModelSpec(
     key=BPR.key, task="recommend", search_space=bpr_space, build=building(BPR), save=save, load=loader(BPR),
     defaults={"factors": 100, "learning_rate": 0.01, "regularization": 0.01, "iterations": 100,
               "rating_threshold": 0.0},
     description="Bayesian personalised ranking matrix factorisation (the implicit library)",
+    cost_params=("iterations",),
 )

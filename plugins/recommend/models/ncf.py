@@ -101,7 +101,12 @@ class NeuralCF(Recommender):
         path = Path(folder) / WEIGHTS_FILE
         if not path.is_file():
             raise UserError(f"{path} is missing; the run's best/ folder is incomplete")
-        self.net = CFNet(self.arch())
+        from automl.tensors import check_network
+
+        arch = self.arch()
+        # sizes first, on the meta device: tampered user or item counts must not allocate anything
+        check_network(lambda: CFNet(arch), arch, path, Path(folder) / "model.json")
+        self.net = CFNet(arch)
         try:
             self.net.load_state_dict(load_file(str(path)), strict=True)
         except (RuntimeError, OSError) as exc:

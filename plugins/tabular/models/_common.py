@@ -2,28 +2,58 @@
 wrapper and safe saving.
 
 Models are saved with skops, which rebuilds objects without unpickling them.
-Loading trusts only types from an allow-list of modules, so a foreign file
-cannot make ``automl predict`` run code.
+skops itself trusts a fixed set of harmless types (scikit-learn's estimators,
+builtin containers and numbers, NumPy and SciPy ufuncs and arrays); every
+other type a file names must be on :data:`TRUSTED_TYPES`, an exact list of
+fully-qualified names (never a prefix: ``numpy.`` would trust
+``numpy.testing._private.utils.runstring``, which calls ``exec``), or the file
+is refused. A plugin adds its own classes by exact name with
+:func:`skops_loader`. See docs/security.md.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
-from sklearn.compose import ColumnTransformer
-from sklearn.impute import SimpleImputer
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 
 from automl.errors import UserError
 from automl.specs import SearchContext
 
+if TYPE_CHECKING:  # scikit-learn and pandas are imported when a model is built or loaded: registering the
+    import pandas as pd  # plugin (``automl plugins``, ``automl predict``) must not pay for them
+    from sklearn.compose import ColumnTransformer
+    from sklearn.pipeline import Pipeline
+
 MODEL_FILE = "model.skops"
-_TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.", "automl_plugins.tabular.", "functools.partial")
+
+# Types beyond skops's own trusted set that the built-in models save, each with the model that needs it. Found by
+# saving every skops-saved family (tabular linear, random_forest, extra_trees, hist_gb, mlp; text complement_nb,
+# tfidf_logreg, tfidf_svm, embedding_svm, svd_lightgbm's features; examples/automl-knn) for binary, multiclass and
+# regression and asking ``skops.io.get_untrusted_types``; tests/security/test_skops_types.py keeps it exact.
+TRUSTED_TYPES: frozenset[str] = frozenset({
+    # our wrapper around every scikit-learn model (tabular linear and knn, the text linear models): plain attributes
+    "automl_plugins.tabular.models._common.SklearnModel",
+    "automl_plugins.tabular.models.forest.ForestModel",  # random_forest and extra_trees: SklearnModel + n_threads
+    "automl_plugins.tabular.models.hist_gb.HistGBModel",  # hist_gb: SklearnModel + n_threads
+    "automl_plugins.tabular.models.mlp.MLPModel",  # mlp: SklearnModel + early-stopping bookkeeping
+    "numpy.dtype",  # dtypes kept by fitted encoders and estimators (linear, forests, mlp)
+    "sklearn.tree._tree.Tree",  # the fitted trees of random_forest and extra_trees (arrays of nodes)
+    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",  # hist_gb's fitted trees
+    "sklearn.neural_network._stochastic_optimizers.AdamOptimizer",  # mlp: the optimiser's state after fit
+    "sklearn.calibration._CalibratedClassifier",  # text tfidf_svm, embedding_svm: sigmoid-calibrated SVMs
+    "sklearn.calibration._SigmoidCalibration",  # the same: the per-class sigmoid of the calibration
+    # hist_gb with categorical columns: scikit-learn's own preprocessor is FunctionTransformer(partial(check_array,
+    # dtype=..., ...)). check_array only validates and converts an array, so binding any arguments to it runs no
+    # code; a partial is accepted only around check_array (see _check_partials), never around another callable.
+    "functools.partial",
+    "sklearn.utils.validation.check_array",
+})
+PARTIAL_TARGETS = frozenset({"sklearn.utils.validation.check_array"})  # the only callables a partial may wrap
+MAX_SCHEMA_BYTES = 256 << 20
 
 
 def is_classification(ctx: SearchContext) -> bool:
@@ -38,6 +68,8 @@ def class_weight_choices(ctx: SearchContext) -> list[Any]:
 
 
 def _split_columns(X: pd.DataFrame) -> tuple[list[str], list[str]]:
+    import pandas as pd
+
     categorical = [c for c in X.columns if isinstance(X[c].dtype, pd.CategoricalDtype)]
     numeric = [c for c in X.columns if c not in categorical]
     return categorical, numeric
@@ -45,6 +77,11 @@ def _split_columns(X: pd.DataFrame) -> tuple[list[str], list[str]]:
 
 def dense_features(X: pd.DataFrame) -> ColumnTransformer:
     """One-hot categories, imputed and scaled numbers: for linear models and networks."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
     categorical, numeric = _split_columns(X)
     numbers = Pipeline([("impute", SimpleImputer(strategy="median", add_indicator=True)), ("scale", StandardScaler())])
     return ColumnTransformer(
@@ -58,6 +95,10 @@ def dense_features(X: pd.DataFrame) -> ColumnTransformer:
 
 def tree_features(X: pd.DataFrame) -> ColumnTransformer:
     """Ordinal-coded categories and imputed numbers: compact input for tree ensembles."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.preprocessing import OrdinalEncoder
+
     categorical, numeric = _split_columns(X)
     codes = OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1, encoded_missing_value=-1)
     return ColumnTransformer(
@@ -84,6 +125,8 @@ class SklearnModel:
         self.pipeline: Pipeline | None = None
 
     def fit(self, X: pd.DataFrame, y: np.ndarray, X_valid: Any = None, y_valid: Any = None) -> SklearnModel:
+        from sklearn.pipeline import Pipeline
+
         steps = []
         if self.features == "dense":
             steps.append(("features", dense_features(X)))
@@ -106,37 +149,103 @@ class SklearnModel:
         return dict(self.params)
 
 
+def import_skops() -> Any:
+    """``skops.io``, imported without importing torch.
+
+    On import skops lists every scikit-learn estimator (``all_estimators``),
+    which walks scikit-learn's packages with ``pkgutil.walk_packages``; that
+    imports each package it meets, among them the vendored array-API shim for
+    torch, and so torch itself: about 2 s, for a TF-IDF model that never needs
+    it. The shim is skipped by ``all_estimators`` anyway (``externals`` is
+    ignored), so while skops is first imported the shim's name is held by an
+    empty stand-in without a ``__path__``, and removed again afterwards: a later
+    real import of the shim, or of torch, is untouched.
+    """
+    import sys
+
+    if "skops.io" in sys.modules:
+        return sys.modules["skops.io"]
+    import types
+
+    shim = "sklearn.externals.array_api_compat.torch"
+    placed = shim not in sys.modules
+    if placed:
+        sys.modules[shim] = types.ModuleType(shim)
+    try:
+        import skops.io
+    finally:
+        if placed:
+            sys.modules.pop(shim, None)
+    return skops.io
+
+
 def save_skops(model: Any, folder: Path) -> None:
-    import skops.io
-
-    skops.io.dump(model, Path(folder) / MODEL_FILE)
+    import_skops().dump(model, Path(folder) / MODEL_FILE)
 
 
-def load_skops(folder: Path, trusted_prefixes: tuple[str, ...] = ()) -> Any:
-    """Load a skops model, trusting only scikit-learn, NumPy, SciPy and the given module prefixes."""
-    import skops.io
+def _check_partials(path: Path) -> None:
+    """Refuse a ``functools.partial`` around anything but the callables in :data:`PARTIAL_TARGETS`."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as archive:
+        info = archive.getinfo("schema.json")
+        if info.file_size > MAX_SCHEMA_BYTES:
+            raise UserError(f"model file {path} has a schema larger than {MAX_SCHEMA_BYTES >> 20} MB; refusing to "
+                            "load it")
+        schema = json.loads(archive.read(info))
+    stack: list[Any] = [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if node.get("__module__") == "functools" and node.get("__class__") == "partial":
+                content = node.get("content")
+                func = content.get("func") if isinstance(content, dict) else None
+                name = f"{func.get('__module__')}.{func.get('__class__')}" if isinstance(func, dict) else "?"
+                if name not in PARTIAL_TARGETS or func.get("__loader__") != "FunctionNode":
+                    raise UserError(f"model file {path} binds arguments to {name} (functools.partial), which "
+                                    "automl does not trust; refusing to load it")
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+
+
+def load_skops(folder: Path, trusted_types: tuple[str, ...] = ()) -> Any:
+    """Load a skops model whose types are all trusted by skops, on :data:`TRUSTED_TYPES` or in ``trusted_types``."""
+    skops_io = import_skops()
 
     path = Path(folder) / MODEL_FILE
-    if not path.is_file():
+    if path.is_symlink() or not path.is_file():
         raise UserError(f"model file {path} is missing; the run's best/ folder is incomplete")
     try:
-        untrusted = skops.io.get_untrusted_types(file=path)
+        untrusted = skops_io.get_untrusted_types(file=path)
+        allowed = TRUSTED_TYPES | frozenset(trusted_types)
+        foreign = [t for t in untrusted if t not in allowed]
+        if foreign:
+            raise UserError(f"model file {path} holds the type {', '.join(foreign)}, which automl does not trust; "
+                            "refusing to load it")
+        if "functools.partial" in untrusted:
+            _check_partials(path)
+        return skops_io.load(path, trusted=untrusted)
+    except UserError:
+        raise
     except Exception as exc:  # noqa: BLE001 - any parse failure means a corrupt file
-        raise UserError(f"model file {path} is corrupt or not a skops file ({exc})") from exc
-    allowed = (*_TRUSTED_PREFIXES, *trusted_prefixes)
-    foreign = [t for t in untrusted if not t.startswith(allowed)]
-    if foreign:
-        raise UserError(f"model file {path} contains untrusted types ({', '.join(foreign)}); refusing to load it")
-    return skops.io.load(path, trusted=untrusted)
+        detail = " ".join(f"{type(exc).__name__}: {exc}".split())[:200]
+        raise UserError(f"model file {path} is corrupt or not a skops file ({detail}); refusing to load it") from exc
 
 
-def skops_loader(*trusted_prefixes: str) -> Callable[[Path], Any]:
+def skops_loader(*trusted_types: str) -> Callable[[Path], Any]:
     """A ``ModelSpec.load`` for a plugin whose saved models include its own classes.
 
-    Pass the plugin's module prefix, e.g. ``skops_loader("automl_knn.")``.
+    Pass each class by its exact, fully-qualified name, as
+    ``skops.io.get_untrusted_types`` reports it, e.g.
+    ``skops_loader("automl_knn.model.KnnModel")``. Prefixes are refused: a
+    module prefix trusts every function in it, some of which run code.
     """
+    for name in trusted_types:
+        if not isinstance(name, str) or "." not in name.strip(".") or name.endswith(".") or "*" in name:
+            raise ValueError(f"skops_loader takes exact type names such as 'package.module.Class', not {name!r}")
 
     def load(folder: Path) -> Any:
-        return load_skops(folder, trusted_prefixes)
+        return load_skops(folder, trusted_types)
 
     return load

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
-
-from automl import ModelSpec, SearchContext
+from automl import ModelSpec, SearchContext, limits
 from automl_plugins.tabular.models._common import (
     SklearnModel,
     class_weight_choices,
@@ -51,13 +49,21 @@ def search_space(trial: Any, ctx: SearchContext) -> dict[str, Any]:
     return params
 
 
+def _trees_per_round(ctx: SearchContext) -> int:
+    n_classes = len(ctx.classes or [])
+    return n_classes if ctx.kind == "multiclass" and n_classes > 2 else 1
+
+
 def build(params: dict[str, Any], ctx: SearchContext) -> HistGBModel:
+    from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+
     options = dict(
         learning_rate=params["learning_rate"],
         max_leaf_nodes=params["max_leaf_nodes"],
         min_samples_leaf=params["min_samples_leaf"],
         l2_regularization=params["l2_regularization"],
-        max_iter=params.get("max_iter", MAX_ITER),
+        # one tree per class per round, and no stop at the deadline inside scikit-learn: rounds are capped
+        max_iter=limits.boosting_rounds(params.get("max_iter", MAX_ITER), _trees_per_round(ctx)),
         early_stopping=params.get("early_stopping", True),
         n_iter_no_change=20,
         categorical_features="from_dtype",

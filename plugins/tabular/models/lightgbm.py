@@ -13,7 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from automl import ModelSpec, SearchContext
+from automl import ModelSpec, SearchContext, limits
+from automl.errors import UserError
 from automl_plugins.tabular.models._common import class_weight_choices
 
 MAX_ROUNDS = 10_000
@@ -126,8 +127,9 @@ class LightGBMModel:
                 lgb.early_stopping(patience, first_metric_only=True, verbose=False),
                 self._watch(params["metric"]),
             ]
+            rounds = limits.boosting_rounds(MAX_ROUNDS, self.n_classes if self.kind == "multiclass" else 1)
             self.booster = lgb.train(
-                params, train, num_boost_round=MAX_ROUNDS, valid_sets=[valid], valid_names=["valid"],
+                params, train, num_boost_round=rounds, valid_sets=[valid], valid_names=["valid"],
                 callbacks=callbacks,
             )
             self.best_iteration = max(1, int(self.booster.best_iteration or self.booster.current_iteration()))
@@ -191,8 +193,25 @@ def load(folder: Path) -> LightGBMModel:
     meta = json.loads((Path(folder) / "lightgbm.json").read_text())
     model = LightGBMModel(meta["params"], None)
     model.kind, model.n_classes, model.best_iteration = meta["kind"], meta["n_classes"], meta["best_iteration"]
-    model.booster = lgb.Booster(model_file=str(Path(folder) / "model.txt"))
+    model.booster = lgb.Booster(model_str=_model_text(Path(folder) / "model.txt"))
     return model
+
+
+def _model_text(path: Path) -> str:
+    """The text of a LightGBM model file, refused unless it is whole UTF-8 with LightGBM's closing sections.
+
+    LightGBM's own parser accepts a file cut short (it loads the trees it finds,
+    or crashes), and its log callback fails on bytes that are not UTF-8; a file
+    that LightGBM wrote always ends its trees and its parameters.
+    """
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"model file {path} is unreadable or not LightGBM's text; refusing to load it") from exc
+    trees = text.find("\nend of trees\n")
+    if trees < 0 or text.find("\nend of parameters\n", trees) < 0:
+        raise UserError(f"model file {path} is cut short or is not a LightGBM model; refusing to load it")
+    return text
 
 
 _DEFAULTS = {

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sklearn.linear_model import LogisticRegression, Ridge
-
 from automl import ModelSpec, SearchContext
 from automl_plugins.tabular.models._common import (
     SklearnModel,
@@ -24,6 +22,8 @@ def search_space(trial: Any, ctx: SearchContext) -> dict[str, Any]:
 
 
 def build(params: dict[str, Any], ctx: SearchContext) -> SklearnModel:
+    from sklearn.linear_model import LogisticRegression, Ridge
+
     if is_classification(ctx):
         model = LogisticRegression(C=params["C"], class_weight=params.get("class_weight"), max_iter=2000)
     else:

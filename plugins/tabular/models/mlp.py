@@ -10,13 +10,9 @@ from __future__ import annotations
 import copy
 import time
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.neural_network import MLPClassifier, MLPRegressor
-from sklearn.pipeline import Pipeline
 
 from automl import ModelSpec, SearchContext
 from automl_plugins.tabular.models._common import (
@@ -26,6 +22,9 @@ from automl_plugins.tabular.models._common import (
     load_skops,
     save_skops,
 )
+
+if TYPE_CHECKING:  # pandas and scikit-learn load when a network is built, not when the plugin registers
+    import pandas as pd
 
 _LAYOUTS = {"64": (64,), "128": (128,), "128-64": (128, 64), "256-128": (256, 128)}
 MAX_EPOCHS = 200
@@ -51,6 +50,9 @@ class MLPModel(SklearnModel):
         return {**self.__dict__, "ctx": None}  # the context holds the live trial
 
     def fit(self, X: pd.DataFrame, y: np.ndarray, X_valid: Any = None, y_valid: Any = None) -> MLPModel:
+        from sklearn.exceptions import ConvergenceWarning
+        from sklearn.pipeline import Pipeline
+
         features = dense_features(X)
         encoded = features.fit_transform(X)
         encoded_valid = features.transform(X_valid) if X_valid is not None else None
@@ -102,6 +104,8 @@ def build(params: dict[str, Any], ctx: SearchContext) -> MLPModel:
         batch_size=params["batch_size"],
         random_state=ctx.seed,
     )
+    from sklearn.neural_network import MLPClassifier, MLPRegressor
+
     model = MLPClassifier(**options) if is_classification(ctx) else MLPRegressor(**options)
     return MLPModel(model, ctx.kind, len(ctx.classes or []), "dense", params, ctx=ctx)
 

@@ -11,6 +11,11 @@ Encoding is the expensive part (roughly 100–150 texts per second on two
 cores), and every trial and fold sees the same texts, so each text is encoded
 once per process and cached. The saved model holds no weights of the encoder,
 only its name: ``default`` is resolved again when predicting.
+
+Registering the plugin imports this module (to know the model exists) but not
+scikit-learn: :class:`SentenceEmbedding` subclasses its estimator classes, so
+it is made on first use (a module ``__getattr__``; skops and pickle find it by
+this module's name as before).
 """
 
 from __future__ import annotations
@@ -18,14 +23,11 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy import sparse
-from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.calibration import CalibratedClassifierCV
-from sklearn.pipeline import FeatureUnion, Pipeline
-from sklearn.svm import LinearSVC
 
 from automl import ModelSpec, SearchContext
+from automl.errors import UserError
 from automl_plugins.tabular.models import SklearnModel, save_skops
+from automl_plugins.text.models import vector_cache
 from automl_plugins.text.models.features import class_weight_choices, feature_space, tfidf_features
 from automl_plugins.text.models.linear import _FEATURES, CALIBRATION_FOLDS, load_skops
 
@@ -59,7 +61,10 @@ def embed(texts: list[str], name: str = DEFAULT_ENCODER, n_threads: int = 1) -> 
     """Unit-length mean-pooled sentence vectors, one row per text; each distinct text is encoded once."""
     path = encoder_path(name)
     missing = sorted({t for t in texts if (path, t) not in _vectors}, key=len)
-    if missing:
+    stored = vector_cache.load(path, missing) if missing else None
+    if stored is not None:  # encoded by an earlier trial's process
+        _vectors.update({(path, text): vector for text, vector in zip(missing, stored, strict=True)})
+    elif missing:
         import torch
 
         tokenizer, model = _encoder(path)
@@ -75,22 +80,44 @@ def embed(texts: list[str], name: str = DEFAULT_ENCODER, n_threads: int = 1) -> 
                 pooled = torch.nn.functional.normalize((hidden * mask).sum(1) / mask.sum(1).clamp(min=1), dim=1)
                 for text, vector in zip(chunk, pooled.numpy(), strict=True):
                     _vectors[(path, text)] = vector
+        vector_cache.store(path, missing, np.stack([_vectors[(path, t)] for t in missing]))
     return np.stack([_vectors[(path, t)] for t in texts]) if texts else np.zeros((0, 0))
 
 
-class SentenceEmbedding(BaseEstimator, TransformerMixin):
-    """The encoder's vectors, scaled by ``weight`` against the TF-IDF block (whose rows also have unit length)."""
+def _sentence_embedding_class() -> type:
+    from sklearn.base import BaseEstimator, TransformerMixin
 
-    def __init__(self, encoder: str = DEFAULT_ENCODER, weight: float = 1.0, n_threads: int = 1) -> None:
-        self.encoder = encoder
-        self.weight = weight
-        self.n_threads = n_threads
+    class SentenceEmbedding(BaseEstimator, TransformerMixin):
+        """The encoder's vectors, scaled by ``weight`` against the TF-IDF block (whose rows also have unit length)."""
 
-    def fit(self, X: Any, y: Any = None) -> SentenceEmbedding:
-        return self
+        def __init__(self, encoder: str = DEFAULT_ENCODER, weight: float = 1.0, n_threads: int = 1) -> None:
+            self.encoder = encoder
+            self.weight = weight
+            self.n_threads = n_threads
 
-    def transform(self, X: Any) -> sparse.csr_matrix:
-        return sparse.csr_matrix(self.weight * embed([str(t) for t in X], self.encoder, self.n_threads))
+        def fit(self, X: Any, y: Any = None) -> Any:
+            return self
+
+        def transform(self, X: Any) -> Any:
+            from scipy import sparse
+
+            if self.encoder != DEFAULT_ENCODER:  # a saved model names no other encoder: a path or hub name: refused
+                raise UserError(f"the saved text model names the encoder {self.encoder!r}; automl only saves "
+                                f"{DEFAULT_ENCODER!r}, so the model file was modified; refusing to use it")
+            weight = float(self.weight)
+            n_threads = int(self.n_threads) if isinstance(self.n_threads, int) and 0 < self.n_threads <= 1024 else 1
+            return sparse.csr_matrix(weight * embed([str(t) for t in X], self.encoder, n_threads))
+
+    SentenceEmbedding.__qualname__ = "SentenceEmbedding"  # found by name in this module
+    return SentenceEmbedding
+
+
+def __getattr__(name: str) -> Any:
+    """``SentenceEmbedding``, made (once) when first asked for: by a build, skops or pickle."""
+    if name == "SentenceEmbedding":
+        globals()[name] = made = _sentence_embedding_class()
+        return made
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def space(trial: Any, ctx: SearchContext) -> dict[str, Any]:
@@ -100,6 +127,11 @@ def space(trial: Any, ctx: SearchContext) -> dict[str, Any]:
 
 
 def build(params: dict[str, Any], ctx: SearchContext) -> SklearnModel:
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.pipeline import FeatureUnion, Pipeline
+    from sklearn.svm import LinearSVC
+
+    SentenceEmbedding = __getattr__("SentenceEmbedding")  # noqa: N806 - the class, made on first use
     features = FeatureUnion([
         ("tfidf", tfidf_features(params)),
         ("embedding", SentenceEmbedding(weight=params["embedding_weight"], n_threads=ctx.n_threads)),

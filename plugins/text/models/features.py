@@ -2,17 +2,23 @@
 
 Character n-grams need no tokenizer, so Chinese or Japanese text (no spaces
 between words) is learnt from as well as English.
+
+scikit-learn is imported when features are built or a model is loaded, not
+when the plugin registers: :class:`CompactTfidfVectorizer` subclasses one of
+its classes, so it is made on first use (a module ``__getattr__``; skops and
+pickle find it by this module's name as before).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.pipeline import FeatureUnion
 
 from automl import SearchContext
+
+if TYPE_CHECKING:
+    from sklearn.pipeline import FeatureUnion
 
 CHAR_RANGES = {"none": None, "1-3": (1, 3), "2-4": (2, 4), "2-5": (2, 5), "1-5": (1, 5), "3-6": (3, 6)}
 MAX_FEATURES = [20_000, 100_000, 300_000]
@@ -21,29 +27,43 @@ MAX_FEATURES = [20_000, 100_000, 300_000]
 _SEPARATOR = "\x00"  # never inside a term: to_texts removes NUL characters
 
 
-class CompactTfidfVectorizer(TfidfVectorizer):
-    """``TfidfVectorizer`` whose vocabulary is saved as one string, not a dict of NumPy integers.
+def _compact_tfidf_class() -> type:
+    from sklearn.feature_extraction.text import TfidfVectorizer
 
-    skops writes every dict entry as a JSON object, which made a 40,000-term
-    model 96 MB and a minute to save; one joined string takes a megabyte.
-    """
+    class CompactTfidfVectorizer(TfidfVectorizer):
+        """``TfidfVectorizer`` whose vocabulary is saved as one string, not a dict of NumPy integers.
 
-    def __getstate__(self) -> dict[str, Any]:
-        state = dict(super().__getstate__())
-        vocabulary = state.pop("vocabulary_", None)
-        if vocabulary is not None:
-            terms = sorted(vocabulary, key=vocabulary.__getitem__)
-            state["vocabulary_terms_"] = _SEPARATOR.join(terms)
-            state["vocabulary_size_"] = len(terms)
-        return state
+        skops writes every dict entry as a JSON object, which made a 40,000-term
+        model 96 MB and a minute to save; one joined string takes a megabyte.
+        """
 
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        state = dict(state)
-        joined, size = state.pop("vocabulary_terms_", None), state.pop("vocabulary_size_", None)
-        if joined is not None:
-            terms = joined.split(_SEPARATOR) if size else []
-            state["vocabulary_"] = {term: index for index, term in enumerate(terms)}
-        super().__setstate__(state)
+        def __getstate__(self) -> dict[str, Any]:
+            state = dict(super().__getstate__())
+            vocabulary = state.pop("vocabulary_", None)
+            if vocabulary is not None:
+                terms = sorted(vocabulary, key=vocabulary.__getitem__)
+                state["vocabulary_terms_"] = _SEPARATOR.join(terms)
+                state["vocabulary_size_"] = len(terms)
+            return state
+
+        def __setstate__(self, state: dict[str, Any]) -> None:
+            state = dict(state)
+            joined, size = state.pop("vocabulary_terms_", None), state.pop("vocabulary_size_", None)
+            if joined is not None:
+                terms = joined.split(_SEPARATOR) if size else []
+                state["vocabulary_"] = {term: index for index, term in enumerate(terms)}
+            super().__setstate__(state)
+
+    CompactTfidfVectorizer.__qualname__ = "CompactTfidfVectorizer"  # found by name in this module
+    return CompactTfidfVectorizer
+
+
+def __getattr__(name: str) -> Any:
+    """``CompactTfidfVectorizer``, made (once) when first asked for: by a build, skops or pickle."""
+    if name == "CompactTfidfVectorizer":
+        globals()[name] = made = _compact_tfidf_class()
+        return made
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def feature_space(trial: Any, ctx: SearchContext) -> dict[str, Any]:
@@ -65,6 +85,9 @@ def class_weight_choices(ctx: SearchContext) -> list[Any]:
 
 def tfidf_features(params: dict[str, Any]) -> FeatureUnion:
     """Word (1..n)-grams and, unless ``char_ngrams`` is "none", character n-grams, each TF-IDF weighted."""
+    from sklearn.pipeline import FeatureUnion
+
+    CompactTfidfVectorizer = __getattr__("CompactTfidfVectorizer")  # noqa: N806 - the class, made on first use
     common = {"min_df": int(params["min_df"]), "sublinear_tf": bool(params["sublinear_tf"]),
               "max_features": int(params["max_features"]), "dtype": np.float32, "lowercase": True}
     parts = [("word", CompactTfidfVectorizer(analyzer="word", ngram_range=(1, int(params["word_ngrams"])),

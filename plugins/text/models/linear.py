@@ -8,23 +8,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from sklearn.calibration import CalibratedClassifierCV
-from sklearn.linear_model import LogisticRegression
-from sklearn.naive_bayes import ComplementNB
-from sklearn.pipeline import Pipeline
-from sklearn.svm import LinearSVC
-
 from automl import ModelSpec, SearchContext
 from automl_plugins.tabular.models import SklearnModel, save_skops, skops_loader
 from automl_plugins.text.models.features import class_weight_choices, feature_space, tfidf_features
 
 CALIBRATION_FOLDS = 3
-load_skops = skops_loader("automl_plugins.text.")  # the vectorizer is our own subclass
+load_skops = skops_loader(
+    "automl_plugins.text.models.features.CompactTfidfVectorizer",  # every text model: our TF-IDF subclass
+    "automl_plugins.text.models.embedding.SentenceEmbedding",  # embedding_svm: the encoder's name, no weights
+)
 _FEATURES = {"word_ngrams": 2, "char_ngrams": "2-5", "char_analyzer": "char_wb", "min_df": 1,
              "sublinear_tf": True, "max_features": 300_000}
 
 
 def _wrap(classifier: Any, params: dict[str, Any], ctx: SearchContext) -> SklearnModel:
+    from sklearn.pipeline import Pipeline
+
     pipeline = Pipeline([("tfidf", tfidf_features(params)), ("classifier", classifier)])
     return SklearnModel(pipeline, ctx.kind, len(ctx.classes or []), None, dict(params))
 
@@ -36,6 +35,8 @@ def logreg_space(trial: Any, ctx: SearchContext) -> dict[str, Any]:
 
 
 def logreg_build(params: dict[str, Any], ctx: SearchContext) -> SklearnModel:
+    from sklearn.linear_model import LogisticRegression
+
     classifier = LogisticRegression(C=params["C"], class_weight=params["class_weight"], max_iter=2000)
     return _wrap(classifier, params, ctx)
 
@@ -47,6 +48,9 @@ def svm_space(trial: Any, ctx: SearchContext) -> dict[str, Any]:
 
 
 def svm_build(params: dict[str, Any], ctx: SearchContext) -> SklearnModel:
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.svm import LinearSVC
+
     svm = LinearSVC(C=params["C"], class_weight=params["class_weight"], max_iter=5000, random_state=ctx.seed)
     return _wrap(CalibratedClassifierCV(svm, method="sigmoid", cv=CALIBRATION_FOLDS), params, ctx)
 
@@ -57,6 +61,8 @@ def nb_space(trial: Any, ctx: SearchContext) -> dict[str, Any]:
 
 
 def nb_build(params: dict[str, Any], ctx: SearchContext) -> SklearnModel:
+    from sklearn.naive_bayes import ComplementNB
+
     return _wrap(ComplementNB(alpha=params["alpha"]), params, ctx)
 
 

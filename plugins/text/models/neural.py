@@ -118,9 +118,19 @@ def load(folder: Path) -> NeuralTextModel:
     meta_path, weights_path = Path(folder) / NETWORK_FILE, Path(folder) / WEIGHTS_FILE
     if not meta_path.is_file() or not weights_path.is_file():
         raise UserError(f"model files are missing from {folder}; the run's best/ folder is incomplete")
-    meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    if meta.get("format") != FORMAT_VERSION:
-        raise UserError(f"{meta_path} has format {meta.get('format')}; this automl reads format {FORMAT_VERSION}")
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise UserError(f"{meta_path} is unreadable or not JSON; the run directory is damaged") from exc
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT_VERSION:
+        found = meta.get("format") if isinstance(meta, dict) else None
+        raise UserError(f"{meta_path} has format {found}; this automl reads format {FORMAT_VERSION}")
+    from automl.tensors import check_network
+
+    if not isinstance(meta.get("architecture"), dict) or not isinstance(meta.get("vocabulary"), dict):
+        raise UserError(f"{meta_path} has no architecture or vocabulary; the run directory is damaged")
+    # sizes first, on the meta device: a tampered architecture must not allocate anything
+    check_network(lambda: TextNet(meta["architecture"]), meta["architecture"], weights_path, meta_path)
     model = NeuralTextModel(meta["params"], None)
     model.arch, model.best_epoch, model.history = meta["architecture"], meta["best_epoch"], meta.get("history", {})
     words = meta["vocabulary"]

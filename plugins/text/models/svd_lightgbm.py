@@ -7,18 +7,19 @@ text model (through the tabular plugin's LightGBM model): loading runs no code.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sklearn.decomposition import TruncatedSVD
-from sklearn.pipeline import Pipeline
 
 from automl import ModelSpec, SearchContext
 from automl_plugins.tabular.models import lightgbm as tabular_lgbm
 from automl_plugins.tabular.models import save_skops, skops_loader
 from automl_plugins.text.models.features import class_weight_choices, feature_space, tfidf_features
 
-load_skops = skops_loader("automl_plugins.text.")  # the vectorizer is our own subclass
+if TYPE_CHECKING:
+    from sklearn.pipeline import Pipeline
+
+load_skops = skops_loader("automl_plugins.text.models.features.CompactTfidfVectorizer")  # our TF-IDF subclass
 _FIXED = {"bagging_fraction": 1.0, "lambda_l1": 1e-8, "extra_trees": False, "categorical_split": "native"}
 
 
@@ -45,6 +46,9 @@ class SvdLightGBM:
         tfidf = tfidf_features(self.params)
         matrix = tfidf.fit_transform(X)
         components = max(1, min(int(self.params["n_components"]), matrix.shape[1] - 1, len(X) - 1))
+        from sklearn.decomposition import TruncatedSVD
+        from sklearn.pipeline import Pipeline
+
         svd = TruncatedSVD(components, random_state=0)
         reduced = svd.fit_transform(matrix)
         self.features = Pipeline([("tfidf", tfidf), ("svd", svd)])

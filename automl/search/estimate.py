@@ -1,0 +1,90 @@
+"""How long a trial will take, from its model family's own finished trials.
+
+A trial is started only when its expected time fits in the time left, so the
+search never begins what the budget cannot finish. The estimate is a simple
+per-family model: the wall seconds of the family's trials per unit of the
+parameters that drive its cost (``ModelSpec.cost_params``: trees, epochs,
+iterations), times the new trial's units. Rows do not change between trials of
+one run (the folds are fixed), so they need no term here; the refit scales by
+rows in :func:`automl.search.finalize.refit_seconds`.
+
+It is conservative on purpose: the slowest rate seen, not the median, times
+:data:`SAFETY`, because a machine shared with other work runs the next trial
+slower than the last. A trial killed at its deadline counts with the time it
+had used, a lower bound of what it needed.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import optuna
+from optuna.trial import FrozenTrial, TrialState
+
+from automl.search.space import MODEL_PARAM, model_params
+
+SAFETY = 1.5
+KILLED_PREFIX = "TrialTimeout: killed after"  # the fail reason of a trial killed by automl.search.isolation
+FIRST_TRIAL_SHARE = {True: 0.1, False: 0.25}  # of the search time: an untried cheap / expensive family needs this
+MIN_FIRST_TRIAL_SECONDS = 2.0
+
+
+def units(params: Mapping[str, Any], cost_params: Iterable[str]) -> float:
+    """The product of the cost-driving parameters' values (1 for a family that declares none)."""
+    product = 1.0
+    for name in cost_params:
+        value = params.get(name)
+        if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value) and value > 0:
+            product *= float(value)
+    return product
+
+
+def _seconds(trial: FrozenTrial) -> float | None:
+    """Wall seconds a finished trial used, when it says something about the family's cost."""
+    if trial.duration is None:
+        return None
+    if trial.state == TrialState.COMPLETE:
+        return trial.duration.total_seconds()
+    if trial.state == TrialState.FAIL and str(trial.user_attrs.get("fail_reason", "")).startswith(KILLED_PREFIX):
+        return trial.duration.total_seconds()
+    return None
+
+
+def rates(study: optuna.Study, model: str, cost_params: Iterable[str]) -> list[float]:
+    """Seconds per cost unit of each of the family's measured trials."""
+    drivers = tuple(cost_params)
+    found = []
+    for trial in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.FAIL)):
+        if trial.params.get(MODEL_PARAM) != model:
+            continue
+        seconds = _seconds(trial)
+        if seconds is not None:
+            found.append(seconds / units(model_params(model, trial.params), drivers))
+    return found
+
+
+def expected_seconds(study: optuna.Study, model: str, params: Mapping[str, Any],
+                     cost_params: Iterable[str] = ()) -> float | None:
+    """Conservative wall seconds of a trial of ``model`` with ``params`` (its own names, unprefixed);
+    None for an untried family."""
+    drivers = tuple(cost_params)
+    measured = rates(study, model, drivers)
+    if not measured:
+        return None
+    return SAFETY * max(measured) * units(params, drivers)
+
+
+def fastest_seconds(study: optuna.Study, model: str) -> float | None:
+    """The shortest wall time among the family's measured trials: the least its next trial can take."""
+    seconds = [s for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.FAIL))
+               if t.params.get(MODEL_PARAM) == model and (s := _seconds(t)) is not None]
+    return min(seconds) if seconds else None
+
+
+def first_trial_fits(cheap: bool, seconds_left: float, search_seconds: float | None) -> bool:
+    """Whether an untried family may start: only with a fair share of the search still ahead."""
+    if search_seconds is None:
+        return True
+    return seconds_left >= max(MIN_FIRST_TRIAL_SECONDS, FIRST_TRIAL_SHARE[cheap] * search_seconds)
