@@ -176,7 +176,7 @@ class Run:
         return self._members
 
     def predict(self, data: DataSource | None = None, **options: Any) -> pd.DataFrame:
-        """Predictions for new data, in the task's output format (see ARCHITECTURE.md).
+        """Predictions for new data, in the task's output format (see docs/architecture.md).
 
         ``options`` override the saved schema's prediction settings, such as a
         recommender's ``top_k``; each task reads the ones it knows. ``data``

@@ -1,6 +1,6 @@
 """The classification columns of a prediction file, the same for every task.
 
-ARCHITECTURE.md's output contract: ``prediction`` (the most probable class)
+docs/architecture.md's output contract: ``prediction`` (the most probable class)
 then ``proba_<class>`` for each class, after whatever identifies the row.
 """
 

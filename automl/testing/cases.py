@@ -144,7 +144,7 @@ class TaskPluginTestCase(ModelSpecChecks):
 
     def check_predictions(self, predictions: Any, sample: SampleSetup) -> None:
         """The output contract of the task's prediction file; override it for a task with another contract
-        (a recommender writes K rows per user, see ARCHITECTURE.md)."""
+        (a recommender writes K rows per user, see docs/architecture.md)."""
         assert len(predictions) == sample.dataset.n_rows
         assert "prediction" in predictions.columns
 

@@ -14,7 +14,7 @@ class TestForecastConformance(TaskPluginTestCase):
     plugin = automl_plugins.forecast
 
     def check_predictions(self, predictions: Any, sample: SampleSetup) -> None:
-        """ARCHITECTURE.md's contract: the id column, the date, the point forecast and the 80%/95% bounds."""
+        """docs/architecture.md's contract: the id column, the date, the point forecast and the 80%/95% bounds."""
         assert list(predictions.columns) == ["store", "month", "prediction", "lo_80", "hi_80", "lo_95", "hi_95"]
         info = sample.dataset.info
         assert len(predictions) == info["n_series"] * info["horizon"]

@@ -14,7 +14,7 @@ class TestRecommendConformance(TaskPluginTestCase):
     plugin = automl_plugins.recommend
 
     def check_predictions(self, predictions: Any, sample: SampleSetup) -> None:
-        """A recommender's contract (ARCHITECTURE.md): K rows per user, ``user, rank, item, score, fallback``."""
+        """A recommender's contract (docs/architecture.md): K rows per user, ``user, rank, item, score, fallback``."""
         assert list(predictions.columns) == ["user", "rank", "item", "score", "fallback"]
         n_users = sample.dataset.info["n_users"]
         assert predictions["user"].nunique() == n_users
