@@ -22,6 +22,7 @@ from automl.specs import (
     ModelSpec,
     SearchContext,
     TaskSpec,
+    TaskWords,
 )
 
 if TYPE_CHECKING:
@@ -41,6 +42,7 @@ __all__ = [
     "Run",
     "SearchContext",
     "TaskSpec",
+    "TaskWords",
     "UserError",
     "hookimpl",
 ]

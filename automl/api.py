@@ -61,14 +61,29 @@ class AutoML:
             self.options = presets.apply(presets.load(preset), self.options)
 
     def fit(self, data: DataSource, target: str | None = None, echo: Echo | None = None,
-            **task_options: Any) -> Run:
-        """Search, refit and save the best model for ``data``; ``echo`` receives the ``note:`` and progress lines."""
+            **options: Any) -> Run:
+        """Search, refit and save the best model for ``data``; ``echo`` receives the ``note:`` and progress lines.
+
+        ``options`` may set any argument of ``AutoML(...)`` for this fit only (``run_dir``, ``time_budget``,
+        ``force``...); the others are task options (``text_column``, ``horizon``...), and one the task does not
+        read is refused. A problem is one :class:`UserError` naming the Python argument, not the command's flag.
+        """
+        import dataclasses
+
+        from automl.errors import in_python_words
         from automl.workflow import FitOptions, _quiet_echo, start_run
 
         echo = echo or _quiet_echo
-        options = FitOptions(**{**self.options.__dict__, "target": target,
-                                "task_options": {**self.options.task_options, **task_options}})
-        return Run(start_run(data, options, echo=echo))
+        own = {f.name for f in dataclasses.fields(FitOptions)} - {"task_options", "target", "started", "preset"}
+        overrides = {name: value for name, value in options.items() if name in own}
+        task_options = {name: value for name, value in options.items() if name not in own}
+        chosen = dataclasses.replace(self.options, **overrides, target=target,
+                                     task_options={**self.options.task_options, **task_options})
+        try:
+            return Run(start_run(data, chosen, echo=echo))
+        except UserError as exc:
+            exc.args = (in_python_words(str(exc)),)
+            raise
 
 
 class Run:
@@ -143,7 +158,10 @@ class Run:
     def model_description(self) -> dict[str, Any]:
         path = self.dir.best / "model.json"
         if not path.is_file():
-            raise UserError(f"run {self.path} has no final model yet; finish it with 'automl resume {self.path}'")
+            from automl.runs import quoted_command
+
+            raise UserError(f"run {self.path} has no final model yet; finish it with "
+                            f"{quoted_command('automl', 'resume', self.path)}")
         description = self._best_json("model.json")
         if not isinstance(description, dict) or not isinstance(description.get("members"), list) \
                 or not isinstance(description.get("task"), str):

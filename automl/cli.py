@@ -43,8 +43,19 @@ class AutoMLGroup(click.Group):
             click.echo(f"error: the study's storage failed: {_line(error_line(exc))}", err=True)
             ctx.exit(EXIT_USER_ERROR)
         except KeyboardInterrupt:
-            click.echo("interrupted: completed trials are saved; continue with 'automl resume RUN'", err=True)
+            click.echo(_line(_interrupted((ctx.obj or {}).get("run"))), err=True)
             ctx.exit(130)
+
+
+def _interrupted(run: Path | None) -> str:
+    """What Ctrl-C leaves: the command that continues the run, with its real folder, once the folder exists."""
+    if run is None:
+        return "interrupted"
+    if not (run / "run.json").is_file():
+        return f"interrupted before the run folder {run} was made; nothing was saved"
+    from automl.runs import quoted_command
+
+    return f"interrupted: completed trials are saved; continue with {quoted_command('automl', 'resume', run)}"
 
 
 def _line(text: object) -> str:
@@ -162,7 +173,7 @@ def fit(path: Path, target: str | None, task: str, metric: str | None, time_budg
     """Search for the best model for the data at PATH."""
     from automl.search import isolation
     from automl.search.clock import process_started
-    from automl.workflow import FitOptions, start_run
+    from automl.workflow import FitOptions, default_run_dir, start_run
 
     isolation.allow_budget_forks()  # this process runs no model while searching: each trial can be killed
 
@@ -175,11 +186,12 @@ def fit(path: Path, target: str | None, task: str, metric: str | None, time_budg
         task=task, target=target, metric=metric, time_budget=time_budget, trials=trials, workers=workers,
         storage=storage, study=study_name, artifacts=artifacts, run_dir=run_dir, seed=seed,
         trial_timeout=trial_timeout, force=force, quiet=quiet,
-        models=[m.strip() for m in models.split(",") if m.strip()] if models else None,
+        models=[m.strip() for m in models.split(",") if m.strip()] if models is not None else None,
         started=process_started(),  # the budget counts the command's start-up and data loading too
     )
     if preset:
         options = _apply_preset(preset, options)
+    _remember_run(Path(options.run_dir) if options.run_dir else default_run_dir(path))
     run = start_run(path, options, echo=_echo)
     _finish(run.path, deadline=None if options.time_budget is None else options.started + options.time_budget)
 
@@ -199,6 +211,11 @@ def _apply_preset(name_or_path: str, options: FitOptions) -> FitOptions:
     options = presets.apply(chosen, options, explicit)
     _echo(presets.describe(chosen, options))
     return options
+
+
+def _remember_run(path: Path) -> None:
+    """The run folder this command works on, for the hint printed if it is interrupted."""
+    click.get_current_context().obj["run"] = path
 
 
 def _task_options(**given: Any) -> dict[str, Any]:
@@ -230,6 +247,7 @@ def resume(run_dir: Path, storage: str | None, quiet: bool) -> None:
     from automl.workflow import resume_run
 
     isolation.allow_budget_forks()
+    _remember_run(run_dir)
     resume_run(run_dir, quiet=quiet, storage=storage, echo=_echo)
     _finish(run_dir)
 
@@ -277,6 +295,7 @@ def leaderboard(run_dir: Path, fmt: str) -> None:
 def predict(run_dir: Path, input_path: Path | None, out: Path | None, overwrite: bool, top_k: int | None) -> None:
     """Predict INPUT_PATH with the final model of RUN_DIR (a forecast needs no INPUT_PATH: the next periods)."""
     from automl.api import Run
+    from automl.search.counts import plural
     from automl.userdata import check_out, write_output
 
     if out:
@@ -284,7 +303,7 @@ def predict(run_dir: Path, input_path: Path | None, out: Path | None, overwrite:
     predictions = Run.load(run_dir).predict(input_path, **_task_options(top_k=top_k))
     if out:
         write_output(out, predictions.to_csv(index=False))
-        _echo(f"wrote {len(predictions)} predictions to {out}")
+        _echo(f"wrote {plural(len(predictions), 'prediction')} to {out}")
     else:
         _out(predictions.to_csv(index=False), nl=False, data=True)
 

@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 
 from automl.errors import UserError
+from automl.runs import quoted_command
 from automl.terminal import printable
 
 SUFFIX_FORMATS = {".html": "html", ".htm": "html", ".md": "md", ".csv": "csv", ".json": "json"}
@@ -168,7 +169,7 @@ def _notes(runs: list[RunFacts], groups: list[MetricGroup]) -> list[str]:
     for run in runs:
         if run.final_score is None:
             notes.append(f"Run {run.name} has no final model yet (status: {run.manifest.get('status') or 'unknown'}); "
-                         f"its trials are shown; finish it with 'automl resume {run.path}'.")
+                         f"its trials are shown; finish it with {quoted_command('automl', 'resume', run.path)}.")
         if run.best is None:
             notes.append(f"Run {run.name} has no completed trial.")
     return notes

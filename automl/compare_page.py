@@ -58,7 +58,8 @@ def _charts(groups: list[MetricGroup]) -> tuple[list[Chart], str | None]:
             chart = charts.bar_chart(name="best_scores", title=f"Best {group.metric} per run",
                                      labels=[name for name, _ in scores], values=[score for _, score in scores],
                                      xlabel=f"{group.metric} ({better} is better)", highlight=0,
-                                     caption=f"The best validation {group.metric} of each run; {better} is better.")
+                                     caption=f"The best validation {group.metric} of each run; {better} is better.",
+                                     zoom=True)
         except Exception as exc:  # noqa: BLE001 - a chart is never worth losing the comparison
             log.warning("the chart of %s was left out: %s", group.metric, exc)
             continue

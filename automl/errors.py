@@ -40,3 +40,26 @@ def require(module: str, extra: str, purpose: str):  # noqa: ANN201 - returns a 
         return importlib.import_module(module)
     except ImportError as exc:
         raise MissingExtra(module.split(".")[0], extra, purpose) from exc
+
+
+_PYTHON_SWITCHES = {"--force": "force=True", "--overwrite": "overwrite=True", "--quiet": "quiet=True"}
+_FLAG = __import__("re").compile(r"(?<![\w-])--[a-z][a-z0-9-]*")
+
+
+def in_python_words(message: str) -> str:
+    """A message written for the command line, with each flag named as the Python argument that sets it.
+
+    Messages name flags (``pass --force``) because most users meet them in a
+    shell; someone calling ``AutoML(...).fit`` is told ``force=True`` and
+    ``run_dir`` instead. Task flags become their option names
+    (``--text-col`` is ``text_column``).
+    """
+
+    def argument(match: object) -> str:
+        flag = match.group(0)  # type: ignore[attr-defined]
+        if flag in _PYTHON_SWITCHES:
+            return _PYTHON_SWITCHES[flag]
+        name = flag[2:].replace("-", "_")
+        return f"{name}umn" if name.endswith("_col") else name
+
+    return _FLAG.sub(argument, message)

@@ -60,6 +60,20 @@ def automl_trial_finished(run: Any, trial: Any) -> None:
 
 
 @hookspec
+def automl_fit_finished(run: Any) -> None:
+    """Notification once the final model is saved in ``best/``, before the fit writes its report.
+
+    ``run`` is the finished :class:`automl.api.Run`. Compute here the slow
+    parts of the plugin's report section (once, instead of at every ``automl
+    report``) and save them with :func:`automl.report.cache.save_json`; the
+    section reads them back with :func:`automl.report.cache.load_json`. Keep
+    to :func:`automl.report.budget.seconds_left`, what is left of the fit's
+    time budget. Called by ``automl fit`` and ``automl resume`` in the process
+    that refit the model; exceptions are logged and do not stop the fit.
+    """
+
+
+@hookspec
 def automl_report_sections(run: Any) -> list[dict[str, str]] | None:
     """Return extra report sections as ``[{"title": ..., "markdown": ..., "html": ...}]``, or None.
 

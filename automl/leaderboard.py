@@ -16,7 +16,7 @@ import pandas as pd
 from optuna.trial import TrialState
 
 from automl.errors import UserError
-from automl.runs import RunDir
+from automl.runs import RunDir, quoted_command
 from automl.search.finalize import ENSEMBLE_ATTR, FINAL_ATTR, TIE_BREAK_METRIC
 from automl.search.objective import FAIL_REASON
 from automl.search.space import MODEL_PARAM, model_params
@@ -41,7 +41,8 @@ def load_study(run: RunDir, storage: str | None = None) -> optuna.Study:
         where = run.storage_url(storage) and "its storage" or run.journal_path
         raise NoStudy(
             f"run {run.path} has no study '{run.study_name}' in {where} (it stopped before its first trial, or "
-            f"the study was deleted or replaced); continue it with 'automl resume {run.path}' or start a new run"
+            f"the study was deleted or replaced); continue it with {quoted_command('automl', 'resume', run.path)} "
+            "or start a new run"
         ) from None
 
 
@@ -97,7 +98,8 @@ def rows(study: optuna.Study, metric: str) -> list[dict[str, Any]]:
                 "train_rows_per_second": None,
                 "params": {"weights": weights},
                 "metrics": _numbers(ensemble.get("metrics")),
-                "note": _text(ensemble.get("note", "greedy ensemble selection over the best trials")),
+                # a run from before automl recorded how the blend was built: say only what is sure
+                "note": _text(ensemble.get("note")) or "a weighted blend of the best trials",
                 "selected": final_ensemble,
             }
         )
@@ -252,3 +254,29 @@ def write_leaderboard_files(run: RunDir, study: optuna.Study) -> None:
 
     board = rows(study, run.manifest["metric"])
     atomic.write_text(run.path / "leaderboard.csv", render(board, "csv"))
+
+
+def delivered_line(study: optuna.Study, metric: str) -> str:
+    """One line for 'automl fit': the final model, its validation score and, unless it tops the board, why.
+
+    The leaderboard ranks candidates by validation score; the delivered model can
+    sit lower (the one-standard-error rule, an equal-weight family blend, a refit
+    cut short by the time budget), and a reader comparing the two needs the reason.
+    """
+    board = rows(study, metric)
+    chosen = next((r for r in board if r["selected"]), None)
+    if chosen is None or chosen["score"] is None:
+        return ""
+    if chosen["trial"] is None:
+        models = {str(r["trial"]): r["model"] for r in board if r["trial"] is not None}
+        parts = [f"{n} ({models.get(n, '?')}) {float(w):.3g}" for n, w in chosen["params"]["weights"].items()]
+        what = f"an ensemble of trials {', '.join(parts)}"
+    else:
+        what = f"trial {chosen['trial']} ({chosen['model']})"
+    line = f"final model: {what}; validation {metric} {chosen['score']:.4g}"
+    if chosen["rank"] == 1:
+        return f"{line}, the top row of the leaderboard"
+    top = board[0]
+    above = f"trial {top['trial']}" if top["trial"] is not None else top["model"]
+    reason = _text(_mapping(study.user_attrs.get(FINAL_ATTR)).get("reason")) or "no reason was recorded"
+    return f"{line}, not the leaderboard's top row ({above}, {top['score']:.4g}); why: {reason}"

@@ -215,6 +215,17 @@ def command_line() -> str:
     return " ".join(shell_quote(redact_arg(arg)) for arg in argv)
 
 
+def shell_command(*parts: str | Path) -> str:
+    """A command a hint tells the user to type (``automl resume 'my runs/churn'``), each part quoted as needed."""
+    return " ".join(shell_quote(str(part)) for part in parts)
+
+
+def quoted_command(*parts: str | Path) -> str:
+    """:func:`shell_command` set off in a sentence: in ``'...'``, or in ``"..."`` when it holds a ``'`` itself."""
+    text = shell_command(*parts)
+    return f'"{text}"' if "'" in text else f"'{text}'"
+
+
 def shell_quote(arg: str) -> str:
     """``shlex.quote``, or ``$'...'`` with escapes when ``arg`` holds characters a terminal would act on."""
     from automl.terminal import needs_escape, printable

@@ -41,7 +41,17 @@ class Estimator(Protocol):
 
 @dataclass(frozen=True)
 class MetricSpec:
-    """A score for a task. ``fn(y_true, raw_prediction) -> float``."""
+    """A score for a task. ``fn(y_true, raw_prediction) -> float``.
+
+    The last three fields tell the report how to put a bootstrap interval
+    around the score, which must resample what the score averages over: a
+    metric that is a mean over something other than rows (NDCG over users)
+    gives ``unit_scores(y_true, raw_prediction)``, one value per unit whose
+    mean is ``fn``'s score, and names the unit (``"users"``); resampling its
+    rows instead would drop some of each user's held-out items and bias every
+    resample below the score. ``bootstrap=False`` says no interval means
+    anything (a property of the whole set, like catalogue coverage).
+    """
 
     name: str
     fn: Callable[[np.ndarray, np.ndarray], float]
@@ -50,6 +60,9 @@ class MetricSpec:
     tasks: tuple[str, ...] = ()
     kinds: tuple[str, ...] = ()
     description: str = ""
+    unit: str = "rows"
+    unit_scores: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
+    bootstrap: bool = True
 
     def applies_to(self, task: str, kind: str) -> bool:
         return task in self.tasks and (not self.kinds or kind in self.kinds)
@@ -130,8 +143,10 @@ class ModelSpec:
     (seasonal naive, popularity) is searched and shown for reference but never
     blended into a task's family-champion combination. ``cost_params`` names
     the numeric parameters a trial's time grows in proportion to (trees,
-    epochs, iterations): the search scales the family's measured time by them
-    to decide whether a trial still fits in the time budget.
+    epochs, iterations; ``"1/x"`` for one it shrinks with, as early-stopped
+    boosting's rounds with ``1/learning_rate``): the search scales the
+    family's measured time by them to decide whether a trial still fits in
+    the time budget.
     """
 
     key: str
@@ -153,6 +168,46 @@ class ModelSpec:
 
 
 @dataclass(frozen=True)
+class TaskWords:
+    """How a task's report speaks to someone who never trained a model.
+
+    The core writes the summary, the hints and the leaderboard notes for every
+    task, but only the task knows that it predicts the team of a *message*, the
+    class of an *image* or the next periods of a *series*: so the task declares
+    its words and the core fills them in. A use-case preset (``wording`` in
+    templates/usecases/*.yaml) still overrides them; a task that declares none
+    gets neutral words ("rows", the metric's own name).
+
+    ``unit``/``units`` name one example, singular and plural. ``predicts`` is
+    the phrase after "predicting" in the report's first line, and may name
+    ``{target}`` (the column the user chose, quoted, else ``target``) or a task
+    option (``{top_k}``: its value in the run, else ``placeholders``). ``target``
+    is the thing predicted when the data names no column (an image's "class").
+    ``metrics`` gives plain names ({"roc_auc": "ranking quality (AUC)"});
+    ``glossary`` gives a one-line gloss of each jargon term the task's report
+    uses ({"backtest": "..."}), shown the first time the report uses the term;
+    ``metric_glosses`` one for each metric, shown when the run optimises it.
+    """
+
+    unit: str = "row"
+    units: str = "rows"
+    predicts: str = "{target}"
+    target: str = "the target"
+    metrics: Mapping[str, str] = field(default_factory=dict, hash=False)
+    glossary: Mapping[str, str] = field(default_factory=dict, hash=False)
+    metric_glosses: Mapping[str, str] = field(default_factory=dict, hash=False)
+    placeholders: Mapping[str, str] = field(default_factory=dict, hash=False)
+
+    def count(self, n: int) -> str:
+        """``1 image``, ``2 images``."""
+        return f"{n:,} {self.unit if n == 1 else self.units}"
+
+    def metric(self, name: str) -> str:
+        """The metric's plain name, else its own."""
+        return self.metrics.get(name, name)
+
+
+@dataclass(frozen=True)
 class TaskSpec:
     """A kind of problem: how to recognise, load, split and predict its data.
 
@@ -168,6 +223,8 @@ class TaskSpec:
     validation data; where that data is a few backtest windows (forecasting),
     equal weights over different families predict the future better (the
     "forecast combination puzzle", borne out by the M3 and M4 competitions).
+
+    ``words`` is how its report speaks (:class:`TaskWords`); ``None`` gives neutral words.
 
     ``options`` names the task options it reads (``problem_type``,
     ``text_column``, ``horizon``...: the task-specific flags of ``automl fit``,
@@ -189,6 +246,7 @@ class TaskSpec:
     fold_models_serve: bool = True
     description: str = ""
     options: tuple[str, ...] | None = None
+    words: TaskWords | None = None
 
     def takes_option(self, name: str) -> bool:
         """Whether ``name`` (a key of ``FitOptions.task_options``) is one this task reads; a task that

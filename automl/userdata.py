@@ -73,7 +73,7 @@ def check_run_dir(path: Path, force: bool, reads: Iterable[Path] = ()) -> None:
     if not force:
         raise UserError(
             f"run directory {path} already exists; pass --force to overwrite it, "
-            f"--run-dir to choose another, or run 'automl resume {path}' to continue it"
+            f"--run-dir to choose another, or run {_resume_command(path)} to continue it"
         )
     if path.is_symlink():
         raise UserError(
@@ -98,6 +98,12 @@ def check_run_dir(path: Path, force: bool, reads: Iterable[Path] = ()) -> None:
             f"run directory {path} holds files automl did not write ({_names(foreign)}); --force deletes only "
             "a run's own files: move them away or choose another --run-dir"
         )
+
+
+def _resume_command(path: Path) -> str:
+    from automl.runs import quoted_command  # runs imports this module: imported when needed
+
+    return quoted_command("automl", "resume", path)
 
 
 def _check_location(path: Path) -> None:

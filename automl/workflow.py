@@ -25,7 +25,7 @@ from automl.errors import UserError
 from automl.plugins import call_each
 from automl.report.evidence import summarize_dataset
 from automl.runs import STUDY_NAME, RunDir, command_line, package_versions, redact_url
-from automl.search.clock import RunClock
+from automl.search.clock import RunClock, refit_bounds
 from automl.search.counts import plural, trials_run
 from automl.search.engine import (
     RUN_ATTR,
@@ -117,6 +117,17 @@ def _check_budget(options: FitOptions) -> None:
         raise UserError(f"--trials must be at least 1, not {options.trials}")
     _check_seconds("--time-budget", options.time_budget)
     _check_seconds("--trial-timeout", options.trial_timeout)
+    _check_named(options)
+
+
+def _check_named(options: FitOptions) -> None:
+    """An empty ``--metric`` or ``--models`` is a mistake (an unset shell variable), not a request for the default."""
+    if options.metric is not None and not str(options.metric).strip():
+        raise UserError("--metric is empty; name a metric ('automl plugins' lists each task's) or leave it out "
+                        "for the task's default")
+    if options.models is not None and not [m for m in options.models if str(m).strip()]:
+        raise UserError("--models names no model; give model keys separated by commas ('automl plugins' lists "
+                        "them) or leave it out to search every family")
 
 
 def _cap_workers(options: FitOptions, echo: Echo) -> FitOptions:
@@ -206,8 +217,11 @@ def start_run(source: DataSource, options: FitOptions, echo: Echo = _quiet_echo)
         if isinstance(source, pd.DataFrame):
             with atomic.replacing(run.path / FRAME_FILE) as tmp:
                 source.rename(columns=str).to_parquet(tmp)
-            run.update_manifest(data={**manifest["data"], "path": str((run.path / FRAME_FILE).resolve())})
-        echo(f"run {run.path}: {task.name} task, {dataset.kind}, metric {metric.name}, {len(models)} model families")
+            saved = run.path / FRAME_FILE  # what resume and the report read again, so what the fingerprint is of
+            run.update_manifest(data={**manifest["data"], "path": str(saved.resolve()),
+                                      "fingerprint": fingerprint(saved)})
+        echo(f"run {run.path}: {task.name} task, {dataset.kind}, metric {metric.name}, "
+             f"{plural(len(models), 'model family', 'model families')}")
         setup = build_setup(run, catalog, dataset=dataset)
         study = open_study(run, metric.direction, options.seed, storage=options.storage)
         if options.storage:
@@ -271,19 +285,49 @@ def _search_and_finish(run: RunDir, setup: SearchSetup, quiet: bool, storage: st
     clock = RunClock.start(budget.time_budget, time_spent(study))  # what is left of the budget, from now
     selection = choose_final(setup, study)
     refit_and_save(setup, study, selection, deadline=clock.refit_deadline())
-    from automl.leaderboard import write_leaderboard_files
+    from automl.leaderboard import delivered_line, write_leaderboard_files
 
     write_leaderboard_files(run, study)
-    _measure_deployment(run, setup)
+    echo(delivered_line(study, manifest["metric"]))  # what was delivered and, unless it tops the board, why
+    _measure_deployment(run, setup, clock)
+    _fit_finished(run, setup, clock)
     run.update_manifest(status="finished", finished=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
 
 
-def _measure_deployment(run: RunDir, setup: SearchSetup) -> None:
+def _measure_deployment(run: RunDir, setup: SearchSetup, clock: RunClock) -> None:
     from automl.api import Run
-    from automl.report.deployment import measure
+    from automl.report.deployment import BUDGET_SHARE, measure
 
     final = Run(run, setup.catalog)
-    measure(run.best, final.members(), setup.dataset.X)
+    left = clock.seconds_left()
+    measure(run.best, final.members(), setup.dataset.X, None if left is None else BUDGET_SHARE * left)
+
+
+def _fit_finished(run: RunDir, setup: SearchSetup, clock: RunClock) -> None:
+    """Plugins save the slow parts of their report sections now (hook ``automl_fit_finished``), so that
+    ``automl report`` only reads them; they keep to what is left of the time budget."""
+    from automl.api import Run
+    from automl.report import budget
+
+    final = Run(run, setup.catalog)
+    with budget.ending_by(clock.end):
+        _save_interval(final, setup)
+        call_each(setup.catalog.pm, "automl_fit_finished", run=final)
+
+
+def _save_interval(final: Any, setup: SearchSetup) -> None:
+    """The report's bootstrap interval of the validation score, saved in best/ (a failure only costs speed)."""
+    import logging
+
+    from automl.report import evidence, saved_interval
+
+    best = final.dir.best
+    try:
+        validation = evidence.load_validation(best) if (best / "model.json").is_file() else None
+        if validation is not None:
+            saved_interval.save(final, setup.metric, validation, setup.seed)
+    except Exception as exc:  # noqa: BLE001 - the report computes the interval itself when it is not saved
+        logging.getLogger(__name__).warning("the bootstrap interval was not saved for the report: %s", exc)
 
 
 def _notify(setup: SearchSetup, trial: Any) -> None:
@@ -387,7 +431,8 @@ def worker_main(run_path: str | None, index: int, deadline: float | None, max_tr
             deadline = remaining_deadline(study, Budget(manifest["time_budget"], manifest["trials"]))
         if max_trials is None:
             max_trials = manifest["trials"]
-        objective = Objective(setup, deadline, Budget(manifest["time_budget"]).search_seconds())
+        objective = Objective(setup, deadline, Budget(manifest["time_budget"]).search_seconds(),
+                              refit_bounds(manifest["time_budget"]))
         run_loop(study, objective, deadline, max_trials, ask_lock(run, storage),
                  callbacks=(lambda _study, trial: _notify(setup, trial),))
     finally:

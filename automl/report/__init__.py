@@ -22,6 +22,7 @@ def _environment(autoescape: bool) -> Any:
     import jinja2
 
     from automl.report import markdown
+    from automl.search.counts import plural
 
     environment = jinja2.Environment(
         loader=jinja2.PackageLoader("automl.templates", "report"),
@@ -37,6 +38,7 @@ def _environment(autoescape: bool) -> Any:
     environment.filters["code"] = markdown.code_span
     environment.filters["code_block"] = markdown.code_block
     environment.filters["plugin_markdown"] = markdown.plugin_markdown
+    environment.filters["plural"] = plural  # '1 trial', '3 trials': never '1 trials'
     return environment
 
 

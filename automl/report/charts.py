@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import io
+import math
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -118,10 +119,33 @@ def short(label: Any, limit: int = 28) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def score_axis(values: Sequence[float]) -> tuple[float, float] | None:
+    """Axis limits around scores that lie close together, or ``None`` when bars from zero show them.
+
+    Scores of 0.90 to 0.93 drawn from zero look the same; an axis from just below
+    the lowest to just above the highest shows the differences. Only used when all
+    the scores are positive and their spread is under half the smallest (bars of
+    negative scores run leftwards from zero, which a cut axis would garble).
+    """
+    finite = [float(v) for v in values if math.isfinite(v)]
+    if len(finite) < 2:
+        return None
+    low, high = min(finite), max(finite)
+    if low <= 0 or high - low >= 0.5 * low:
+        return None
+    pad = max(high - low, 1e-3 * high)
+    return max(low - 0.6 * pad, 0.0), high + 0.6 * pad
+
+
 def bar_chart(name: str, title: str, labels: Sequence[Any], values: Sequence[float], *, xlabel: str = "",
               caption: str = "", highlight: int | None = None, errors: Sequence[float] | None = None,
-              value_format: str = "{:.3g}") -> Chart:
-    """Horizontal bars, largest first as given, with the values written at their ends."""
+              value_format: str = "{:.3g}", zoom: bool = False) -> Chart:
+    """Horizontal bars, largest first as given, with the values written at their ends.
+
+    ``zoom`` is for scores (not counts or importances): when they lie close together
+    the axis starts near the lowest (:func:`score_axis`), and the caption says so.
+    """
+    limits = score_axis(values) if zoom else None
     with canvas(6.0, max(1.6, 0.32 * len(labels) + 0.9)) as (fig, ax):
         colours = [HIGHLIGHT if i == highlight else PALETTE[0] for i in range(len(labels))]
         positions = list(range(len(labels)))[::-1]
@@ -132,6 +156,12 @@ def bar_chart(name: str, title: str, labels: Sequence[Any], values: Sequence[flo
         ax.set_xlabel(xlabel)
         ax.set_title(title)
         ax.margins(x=0.15)
+        if limits is not None:
+            low, high = limits
+            ax.set_xlim(low, high + 0.25 * (high - low))  # room for the values written at the bars' ends
+            caption = (f"{caption} " if caption else "") + (
+                f"The axis starts at {value_format.format(low)}, not 0, so that the differences show; bar "
+                "lengths are not proportional to the scores.")
         return Chart(name, title, to_svg(fig), caption)
 
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from automl.report import charts, deployment, evidence, study_charts, summary
+from automl.report import charts, deployment, evidence, study_charts, summary, words
 from automl.report.evidence import Validation
 from automl.search import counts
 
@@ -36,7 +36,7 @@ def build(run: Run, slice_by: str | None = None) -> dict[str, Any]:
     final = run.model_description() if (run.dir.best / "model.json").is_file() else None
     validation = evidence.load_validation(run.dir.best) if final else None
     metric = _metric(run, manifest)
-    wording = summary.Wording.from_manifest(manifest)
+    wording = summary.Wording.from_manifest(manifest, words.task_words(run))
     notes: list[str] = []
     page = {
         "manifest": manifest,
@@ -47,7 +47,7 @@ def build(run: Run, slice_by: str | None = None) -> dict[str, Any]:
         "final": final,
         "n_trials": sum(1 for r in board if r.get("trial") is not None and r.get("status") != "SKIPPED"),
         "summary": _summary(manifest, final, validation, complete, run, wording),
-        "confidence": _confidence(metric, validation, manifest),
+        "confidence": _confidence(metric, validation, manifest, run),
         "search_charts": [],
         "prediction_charts": [],
         "data": _data_summary(manifest),
@@ -56,6 +56,7 @@ def build(run: Run, slice_by: str | None = None) -> dict[str, Any]:
         "sections": plugin_sections(run),
         "notes": notes,
         "generated": datetime.now().strftime("%Y-%m-%d %H:%M"),
+        "words": words.page_words(run, final),
     }
     if slice_by:
         page["fairness"] = fairness_table(manifest, metric, validation, slice_by)
@@ -153,7 +154,7 @@ def _summary(manifest: dict[str, Any], final: dict[str, Any] | None, validation:
     except (ValueError, TypeError) as exc:
         log.warning("the plain-words summary fell back to scores: %s", exc)
     return summary.score_summary(complete[0] if complete else None, _baseline_row(run, complete),
-                                 manifest["metric"], wording)
+                                 manifest["metric"], wording, final)
 
 
 def _baseline_row(run: Run, complete: list[dict[str, Any]]) -> dict[str, Any] | None:
@@ -168,16 +169,19 @@ def _baseline_row(run: Run, complete: list[dict[str, Any]]) -> dict[str, Any] | 
     return None
 
 
-def _confidence(metric: Any, validation: Validation | None, manifest: dict[str, Any]) -> str | None:
+def _confidence(metric: Any, validation: Validation | None, manifest: dict[str, Any], run: Run) -> str | None:
+    from automl.report import saved_interval
+
     if metric is None or validation is None:
         return None
     try:
         folds = evidence.fold_scores(metric, validation)
-        interval = evidence.bootstrap_interval(metric, validation, seed=int(manifest.get("seed") or 0))
+        interval = saved_interval.interval(run, metric, validation, int(manifest.get("seed") or 0))  # fit time
     except (ValueError, TypeError) as exc:
         log.warning("no confidence interval: %s", exc)
         return None
-    return summary.confidence_sentence(folds, interval, manifest["metric"])
+    plain = words.metric_name(str(manifest["metric"]), manifest, words.task_words(run))  # as the page names it
+    return summary.confidence_sentence(folds, interval, plain)
 
 
 def best_per_family(complete: list[dict[str, Any]]) -> list[dict[str, Any]]:

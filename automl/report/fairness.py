@@ -104,6 +104,6 @@ def slice_chart(rows: list[SliceRow], column: str, metric: str) -> Any:
     if not measured:
         return None
     return bar_chart("fairness", f"{metric} by {column}", [f"{r.group} ({r.rows})" for r in measured],
-                     [float(r.score) for r in measured], xlabel=metric, value_format="{:.3f}",
+                     [float(r.score) for r in measured], xlabel=metric, value_format="{:.3f}", zoom=True,
                      caption=f"The final model's validation {metric} for each group of '{column}' "
                              "(rows in brackets).")

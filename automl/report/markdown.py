@@ -9,16 +9,20 @@ own code makes:
 
 - :func:`escape` backslash-escapes the characters that start links, images,
   emphasis, code, tables, strikethrough or maths, and the block markers a
-  value could start a line with; ``<``, ``>`` and ``&`` become entities; and
-  control characters become visible escapes (:func:`automl.terminal.printable`),
+  value could start a line with; a ``<`` that could open a tag or an autolink
+  and a ``&`` that could spell an entity are backslash-escaped too (never turned
+  into entities: ``>50K`` reads ``>50K``, in a viewer and in ``cat report.md``);
+  and control characters become visible escapes (:func:`automl.terminal.printable`),
   so a newline can never start a new block and ``cat report.md`` obeys nothing;
 - :func:`plugin_markdown` takes a plugin's section, which is Markdown on
   purpose (tables, bold), and keeps its formatting but makes every ``[`` and
-  ``]`` literal and every tag text: no link, image or HTML can come from a
-  section, whatever the plugin forgot to escape;
+  ``]`` literal and every tag and entity text: no link, image or HTML can come
+  from a section, whatever the plugin forgot to escape;
 - :func:`code_block` and :func:`code_span` hold text verbatim (the reproduce
   command, pasteable) behind a fence longer than any backtick run in it.
-  Entities mean nothing in code, so none are used there.
+
+Backslash escapes are CommonMark's (GitHub, GitLab, markdown-it, VS Code):
+a backslash before ``<`` shows it as ``<``, so no HTML entity ever reaches the file.
 """
 
 from __future__ import annotations
@@ -42,16 +46,20 @@ _EDGE_UNDERSCORE = re.compile(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
 # What makes a line a heading, a list item, a quote or a rule when a value starts it.
 _BLOCK_START = re.compile(r"^(\s*)(#|[-+=](?=\s|$|[-+=]*$)|\d{1,9}(?=[.)](?:\s|$)))")
 _UNESCAPED_BRACKET = re.compile(r"(?<!\\)((?:\\\\)*)([\[\]])")
+# What could start raw HTML or an autolink ('<' then a letter, '/', '!' or '?') or an entity ('&name;', '&#1;'),
+# unless a backslash already escapes it (an odd number of backslashes before it).
+_HTML_START = re.compile(r"(?<!\\)((?:\\\\)*)(<(?=[A-Za-z/!?])|&(?=#?[A-Za-z0-9]+;))")
 
 
-def entities(text: str) -> str:
-    """``&``, ``<`` and ``>`` as entities: a Markdown viewer shows a tag as text."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+def no_html(text: str) -> str:
+    """Every tag, autolink and entity in ``text`` made literal with a backslash: shown as written, never as
+    HTML, and without HTML entities (``>50K`` and ``R&D`` stay as they are)."""
+    return _HTML_START.sub(lambda m: m.group(1) + "\\" + m.group(2), text)
 
 
 def escape_inline(value: Any) -> str:
-    """``value`` on one line with its Markdown syntax escaped, but not ``<>&``: for tables a plugin
-    builds, whose whole Markdown later goes through :func:`plugin_markdown` (which adds the entities)."""
+    """``value`` on one line with its Markdown syntax escaped, but not its tags: for tables a plugin
+    builds, whose whole Markdown later goes through :func:`plugin_markdown` (which escapes them)."""
     text = printable(value)
     text = _ALWAYS.sub(r"\\\1", text)
     text = _EDGE_UNDERSCORE.sub(r"\\_", text)
@@ -67,7 +75,7 @@ def escape(value: Any) -> Markdown:
     """Any value as Markdown text that reads exactly as written: no link, image, tag, emphasis or block."""
     if isinstance(value, Markdown):
         return value
-    return Markdown(entities(escape_inline(value)))
+    return Markdown(no_html(escape_inline(value)))
 
 
 def cell(value: Any) -> Markdown:
@@ -86,7 +94,7 @@ def plugin_markdown(text: Any) -> Markdown:
     """A plugin's section: its own Markdown kept, but no link, image, raw HTML or control character."""
     if isinstance(text, Markdown):
         return text
-    text = entities(printable_lines(text))
+    text = no_html(printable_lines(text))
     return Markdown(_UNESCAPED_BRACKET.sub(lambda m: m.group(1) + "\\" + m.group(2), text))
 
 

@@ -101,5 +101,5 @@ def family_comparison(study: optuna.Study, metric: str, maximize: bool) -> Chart
     order = sorted(best, key=lambda f: best[f], reverse=maximize)
     labels = [f"{family} ({len(scores[family])})" for family in order]
     return bar_chart("family_comparison", "Model families compared", labels, [best[f] for f in order],
-                     xlabel=f"best validation {metric}", highlight=0, value_format="{:.4g}",
+                     xlabel=f"best validation {metric}", highlight=0, value_format="{:.4g}", zoom=True,
                      caption=f"Best {metric} of each model family; the number of trials is in brackets.")

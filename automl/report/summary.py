@@ -15,8 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from automl.report.evidence import Validation
+from automl.report.evidence import Interval, Validation
 from automl.report.prediction_charts import probabilities
+from automl.specs import TaskWords
 
 POSITIVE_WORDS = {"1", "true", "yes", "y", "positive", "pos", "spam", "churn", "churned", "fraud", "default",
                   "left", "bad", "defect", "defective"}
@@ -30,24 +31,37 @@ class Summary:
 
 @dataclass(frozen=True)
 class Wording:
-    """The nouns the summary uses; a preset overrides any of them."""
+    """The nouns the summary uses: the task's (:class:`~automl.specs.TaskWords`), which a preset overrides."""
 
     entity: str = "rows"
     target: str = "the target"
     positive: str | None = None
     positive_label: str | None = None
     labels: dict[str, str] = field(default_factory=dict)
+    unit: str = "row"
+    metric: str = ""  # the run's metric in plain words ("ranking quality (AUC)")
 
     @classmethod
-    def from_manifest(cls, manifest: dict[str, Any]) -> Wording:
+    def from_manifest(cls, manifest: dict[str, Any], words: TaskWords | None = None) -> Wording:
+        from automl.report.words import NEUTRAL, metric_name
+
+        words = words or NEUTRAL
         given = (manifest.get("preset") or {}).get("wording") or {}
-        target = manifest.get("target") or "the target"
-        return cls(entity=str(given.get("entity") or "rows"), target=str(given.get("target") or f"'{target}'"),
+        column = manifest.get("target")
+        target = given.get("target") or (f"'{column}'" if column else words.target)
+        entity = given.get("entity")  # a preset names its plural only: it stands for one too
+        return cls(entity=str(entity or words.units), target=str(target),
                    positive=given.get("positive"), positive_label=_text(given.get("positive_label")),
-                   labels={str(k): str(v) for k, v in (given.get("labels") or {}).items()})
+                   labels={str(k): str(v) for k, v in (given.get("labels") or {}).items()},
+                   unit=str(entity or words.unit),
+                   metric=metric_name(str(manifest.get("metric") or ""), manifest, words))
 
     def label(self, raw: Any) -> str:
         return self.labels.get(str(raw), str(raw))
+
+    def count(self, n: int) -> str:
+        """``1 image``, ``300 images``."""
+        return f"{n:,} {self.unit if n == 1 else self.entity}"
 
 
 def _text(value: Any) -> str | None:
@@ -103,7 +117,7 @@ def binary_summary(validation: Validation, classes: list[Any], wording: Wording)
         f"It flags the {pct(flag_rate)} of {wording.entity} it rates most likely (the cut that balances "
         "finding cases against false alarms); a different cut trades one for the other, see the "
         "precision-recall curve.",
-        f"Measured on {len(y):,} {wording.entity} the model did not learn from.",
+        f"Measured on {wording.count(len(y))} the model did not learn from.",
     ]
     return Summary(headline, points)
 
@@ -120,7 +134,7 @@ def multiclass_summary(validation: Validation, classes: list[Any], wording: Word
                 f"{pct(baseline)}.")
     top2 = float(np.mean([row in np.argsort(-p)[:2] for row, p in zip(y, proba, strict=True)]))
     points = [f"The right answer is among its top two guesses for {pct(top2)} of {wording.entity}.",
-              f"Measured on {len(y):,} {wording.entity} the model did not learn from."]
+              f"Measured on {wording.count(len(y))} the model did not learn from."]
     return Summary(headline, points)
 
 
@@ -132,29 +146,51 @@ def regression_summary(validation: Validation, wording: Wording) -> Summary:
     headline = (f"The model's predictions of {wording.target} are off by {_number(float(error.mean()))} on "
                 f"average; always predicting the average would be off by {_number(float(baseline.mean()))}.")
     points = [f"Half of its predictions are within {_number(float(np.median(error)))} of the truth.",
-              f"Measured on {len(y):,} {wording.entity} the model did not learn from."]
+              f"Measured on {wording.count(len(y))} the model did not learn from."]
     return Summary(headline, points)
 
 
 def score_summary(best: dict[str, Any] | None, baseline: dict[str, Any] | None, metric: str,
-                  wording: Wording) -> Summary:
-    """Tasks without a class or number to talk about: the score against the simplest model tried."""
-    if best is None:
+                  wording: Wording, final: dict[str, Any] | None = None) -> Summary:
+    """Tasks without a class or number to talk about: the score against the simplest model tried.
+
+    The headline describes the model that was delivered (best/model.json: a blend
+    is named as one, with its own validation score), not the best single trial.
+    """
+    from automl.report.words import blend_phrase
+
+    named = wording.metric or metric
+    if final is not None and final.get("validation_score") is not None:
+        headline = (f"The final model, {blend_phrase(final, apposition=True)}, has a validation {named} of "
+                    f"{float(final['validation_score']):.4g}")
+    elif best is not None:
+        headline = f"The best model, {best['model']}, has a validation {named} of {best['score']:.4g}"
+    else:
         return Summary("No model finished, so there is nothing to report yet.")
-    headline = (f"The best model, {best['model']}, predicts {wording.target} with a validation {metric} of "
-                f"{best['score']:.4g}")
     if baseline is not None and baseline is not best:
         headline += f"; the simplest baseline ({baseline['model']}) scores {baseline['score']:.4g}"
     return Summary(headline + ".")
 
 
-def confidence_sentence(fold_scores: list[float], interval: tuple[float, float] | None, metric: str) -> str | None:
+def confidence_sentence(fold_scores: list[float], interval: Interval | None, metric: str) -> str | None:
+    """The interval, printed around the score it was resampled from, then the spread over the folds.
+
+    The score is stated with the interval (and not only in the headline, which
+    may be a trial's score or a blend's) so the reader sees both computed on the
+    same rows; an interval stretched to reach its score says so.
+    """
     parts = []
+    if interval is not None:
+        text = (f"the validation {metric} on these {interval.n:,} {interval.unit} is {interval.estimate:.4g}, with a "
+                f"90% bootstrap interval ({interval.unit} resampled) of {interval.low:.4g} to {interval.high:.4g}")
+        if interval.widened:
+            side = "below" if interval.estimate == interval.high else "above"
+            text += (f" (stretched to reach {interval.estimate:.4g}: most resampled scores fell {side} it, so the "
+                     f"{metric} is biased on resamples this small or this skewed)")
+        parts.append(text)
     if len(fold_scores) > 1:
         parts.append(f"across the {len(fold_scores)} validation folds the {metric} ranged from "
                      f"{min(fold_scores):.4g} to {max(fold_scores):.4g}")
-    if interval is not None:
-        parts.append(f"a 90% bootstrap interval of the validation {metric} is {interval[0]:.4g} to {interval[1]:.4g}")
     if not parts:
         return None
     text = "; ".join(parts)

@@ -2,7 +2,7 @@
 
 HTML cells go through ``html.escape``. Markdown cells escape Markdown syntax
 (links, images, emphasis, ``|``, control characters: :func:`automl.report.markdown.escape_inline`);
-``<``, ``>`` and ``&`` are turned into entities once, when the report prints the
+tags and entities are backslash-escaped once, when the report prints the
 plugin's whole section (:func:`automl.report.markdown.plugin_markdown`), so a
 cell is never escaped twice.
 """

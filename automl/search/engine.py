@@ -25,7 +25,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 from automl.errors import UserError
 from automl.runs import RunDir
-from automl.search.clock import RunClock, finish_reserve
+from automl.search.clock import RunClock, finish_reserve, refit_bounds
 from automl.search.liveness import INTERRUPTED_ATTR, drain, with_retry
 from automl.search.loop import run_loop
 from automl.search.objective import FAIL_REASON, Objective
@@ -161,7 +161,7 @@ def search(
     clock = budget.clock(spent_before)
     session_start = time.time() if budget.started is None else budget.started
     deadline = clock.search_deadline()
-    objective = Objective(setup, deadline, budget.search_seconds())
+    objective = Objective(setup, deadline, budget.search_seconds(), refit_bounds(budget.time_budget))
 
     def record_time(study: optuna.Study, _trial: FrozenTrial) -> None:
         study.set_user_attr(SEARCH_SECONDS_ATTR, spent_before + time.time() - session_start)

@@ -8,7 +8,7 @@ import json
 import logging
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -36,11 +36,18 @@ CHAMPION_SLACK = 2.0
 REFIT_GRACE_SECONDS = 1.0  # past the refit deadline before a refit's child is killed
 
 
+GREEDY_NOTE = "greedy ensemble selection over the best trials"
+CHAMPIONS_NOTE = "an equal-weight mean of each model family's best trial"
+
+
 @dataclass(frozen=True)
 class Selection:
+    """The final model's trials and weights, its validation score, and why it was chosen (one clause)."""
+
     weights: dict[int, float]
     score: float
     is_ensemble: bool
+    reason: str = ""
 
 
 def ranked_trials(study: optuna.Study) -> list[FrozenTrial]:
@@ -64,7 +71,12 @@ def tie_breaker(trial: FrozenTrial) -> float:
 
 
 def choose_final(setup: SearchSetup, study: optuna.Study) -> Selection:
-    """The best single trial, or the ensemble when it scores better on validation."""
+    """The best single trial, or the ensemble when it scores better on validation; with the reason why.
+
+    The ensemble candidate is recorded in the study (``ENSEMBLE_ATTR``) whether
+    or not it is delivered; its note says how it was built and, when a single
+    trial is delivered instead, why.
+    """
     ranked = ranked_trials(study)
     if not ranked:
         raise UserError(
@@ -73,13 +85,20 @@ def choose_final(setup: SearchSetup, study: optuna.Study) -> Selection:
         )
     store = setup.run.artifact_store()
     best, margin = ranked[0], 0.0
+    metric = setup.metric.name
     if noise.applies(setup, best.user_attrs.get("metrics", {})):
         margin = noise.standard_error(setup, artifacts.load_predictions(store, best))
         best = calmest(setup, ranked, margin)
-    single = Selection({best.number: 1.0}, float(best.value), is_ensemble=False)
+    why = f"the best validation {metric}"
+    if best.number != ranked[0].number:
+        why = (f"the one-standard-error rule: its {metric} is within one bootstrap standard error ({margin:.4g}) "
+               f"of the top trial {ranked[0].number}'s {float(ranked[0].value):.4g}, and its log-loss is the "
+               "lowest of those tied trials")
+    single = Selection({best.number: 1.0}, float(best.value), is_ensemble=False, reason=why)
     if not setup.task.ensemble or len(ranked) < 2:
         return single
-    if setup.task.combination == "family_champions":
+    champions = setup.task.combination == "family_champions"
+    if champions:
         candidates = family_champions(setup, ranked)
         if len(candidates) < 2:
             return single
@@ -94,32 +113,56 @@ def choose_final(setup: SearchSetup, study: optuna.Study) -> Selection:
         predictions = {t.number: artifacts.load_predictions(store, t) for t in candidates}
         result = select(predictions, setup.y_valid, setup.metric)
     blended = blend([predictions[n] for n in result.weights], list(result.weights.values()))
-    study.set_user_attr(
-        ENSEMBLE_ATTR,
-        {
-            "weights": {str(n): w for n, w in result.weights.items()},
-            "score": result.score,
-            "metrics": score_all(setup, blended),
-            "fit_seconds": sum(_trial(study, n).user_attrs.get("fit_seconds", 0.0) for n in result.weights),
-            "predict_ms_per_1k": sum(
-                _trial(study, n).user_attrs.get("predict_ms_per_1k", 0.0) for n in result.weights
-            ),
-            "size_bytes": sum(_trial(study, n).user_attrs.get("size_bytes", 0) for n in result.weights),
-        },
-    )
-    if setup.task.combination == "family_champions":
-        return Selection(result.weights, result.score, is_ensemble=True)
+    metrics = score_all(setup, blended)
+    chosen, refusal = _ensemble_or_single(setup, result, metrics, single, (best, ranked[0]), margin, champions)
+    method = CHAMPIONS_NOTE if champions else GREEDY_NOTE
+    study.set_user_attr(ENSEMBLE_ATTR, {
+        **_blend_costs(study, result.weights), "score": result.score, "metrics": metrics, "method": method,
+        "note": method if chosen.is_ensemble else f"{method}; not delivered: {refusal}",
+    })
+    return chosen
+
+
+def _ensemble_or_single(setup: SearchSetup, result: EnsembleResult, metrics: dict[str, float], single: Selection,
+                        trials: tuple[FrozenTrial, FrozenTrial], margin: float,
+                        champions: bool) -> tuple[Selection, str]:
+    """The ensemble when it wins (else ``single``), and why the ensemble was not delivered.
+
+    ``trials`` are the single trial chosen (``best``) and the top-scoring one.
+    """
+    metric = setup.metric.name
+    best, top = trials
+    ensemble = Selection(result.weights, result.score, is_ensemble=True)
+    if champions:
+        return replace(ensemble, reason=f"{CHAMPIONS_NOTE} ({len(result.weights)} families), which this task "
+                                        "always delivers"), ""
+    number = best.number
     if len(result.weights) < 2:
-        return single
+        return single, "ensemble selection kept only one trial"
     if margin > 0:  # label metric: the ensemble must tie with the best score and be the calmer of the two
-        blended_loss = score_all(setup, blended).get(noise.SMOOTH_METRIC)
-        tied = noise.within(setup, result.score, float(ranked[0].value), margin)
+        blended_loss = metrics.get(noise.SMOOTH_METRIC)
+        tied = noise.within(setup, result.score, float(top.value), margin)
         if tied and blended_loss is not None and blended_loss < tie_breaker(best):
-            return Selection(result.weights, result.score, is_ensemble=True)
-        return single
+            return replace(ensemble, reason=(
+                f"{GREEDY_NOTE}: its {metric} is within one bootstrap standard error ({margin:.4g}) of the top "
+                f"trial's and its log-loss is lower than trial {number}'s")), ""
+        return single, (f"its {metric} is not within one bootstrap standard error ({margin:.4g}) of the top trial's"
+                        if not tied else f"its log-loss is not lower than trial {number}'s")
     if setup.metric.better(result.score, single.score):
-        return Selection(result.weights, result.score, is_ensemble=True)
-    return single
+        return replace(ensemble, reason=f"{GREEDY_NOTE}: its validation {metric} beats trial {number}'s "
+                                        f"{single.score:.4g}"), ""
+    return single, f"its validation {metric} does not beat trial {number}'s {single.score:.4g}"
+
+
+def _blend_costs(study: optuna.Study, weights: dict[int, float]) -> dict[str, Any]:
+    """A blend's weights and what it costs: its members' fit time, prediction time and size, summed."""
+    trials = [_trial(study, n).user_attrs for n in weights]
+    return {
+        "weights": {str(n): w for n, w in weights.items()},
+        "fit_seconds": sum(t.get("fit_seconds", 0.0) for t in trials),
+        "predict_ms_per_1k": sum(t.get("predict_ms_per_1k", 0.0) for t in trials),
+        "size_bytes": sum(t.get("size_bytes", 0) for t in trials),
+    }
 
 
 def calmest(setup: SearchSetup, ranked: list[FrozenTrial], margin: float) -> FrozenTrial:
@@ -247,16 +290,17 @@ def refit_and_save(setup: SearchSetup, study: optuna.Study, selection: Selection
     for member in members:
         member["weight"] = member["weight"] / total
     dropped = [n for n, _ in ordered[len(members):]]
-    if dropped and ENSEMBLE_ATTR in study.user_attrs:
-        note = f"the time budget ended during the refit: trials {dropped} were left out of the final model"
-        study.set_user_attr(ENSEMBLE_ATTR, {**study.user_attrs[ENSEMBLE_ATTR], "note": note})
-    selection = Selection({m["trial"]: m["weight"] for m in members}, selection.score, is_ensemble=len(members) > 1)
+    store = setup.run.artifact_store()
+    blended = blend([artifacts.load_predictions(store, _trial(study, m["trial"])) for m in members],
+                    [m["weight"] for m in members])
+    selection = delivered(setup, study, selection, {m["trial"]: m["weight"] for m in members}, blended, dropped)
     description = {
         "task": setup.task.name,
         "kind": setup.dataset.kind,
         "metric": setup.metric.name,
         "validation_score": selection.score,
         "ensemble": selection.is_ensemble,
+        "why": selection.reason,
         "classes": setup.dataset.classes,
         "members": members,
         "not_refit": dropped,
@@ -264,25 +308,58 @@ def refit_and_save(setup: SearchSetup, study: optuna.Study, selection: Selection
     }
     atomic.write_text(staging / "model.json", json.dumps(description, indent=2, default=_json_default) + "\n")
     atomic.write_text(staging / "schema.json", json.dumps(setup.dataset.schema, indent=2, default=_json_default) + "\n")
-    save_final_validation(setup, study, members, staging)
+    save_final_validation(setup, blended, staging)
     integrity.record(staging, setup.run.manifest)  # last: checksums of every file above, and of run.json
     shutil.rmtree(setup.run.best, ignore_errors=True)
     staging.replace(setup.run.best)
     study.set_user_attr(
         FINAL_ATTR,
-        {"trials": list(selection.weights), "ensemble": selection.is_ensemble, "score": selection.score},
+        {"trials": list(selection.weights), "ensemble": selection.is_ensemble, "score": selection.score,
+         "reason": selection.reason},
     )
     return setup.run.best
 
 
-def save_final_validation(setup: SearchSetup, study: optuna.Study, members: list[dict[str, Any]],
-                          folder: Path) -> None:
-    """The final model's out-of-fold predictions (the members' blend), the report's evidence."""
-    store = setup.run.artifact_store()
-    predictions = [artifacts.load_predictions(store, _trial(study, m["trial"])) for m in members]
+def delivered(setup: SearchSetup, study: optuna.Study, chosen: Selection, weights: dict[int, float],
+              blended: np.ndarray, dropped: list[int]) -> Selection:
+    """The model that was saved, scored on validation: ``chosen``, or what the refit left of it.
+
+    When the time budget ends during an ensemble's refit, the members refit so
+    far are the final model (weights renormalised), so the full ensemble's score
+    would describe a model nobody has. A blend is scored on the very predictions
+    saved as the report's evidence; one trial left alone keeps its own score. The
+    study's ensemble record follows: the delivered blend's weights and score, or,
+    when one trial is delivered alone, the candidate with a note saying why not.
+    """
+    ensemble = _mapping(study.user_attrs.get(ENSEMBLE_ATTR))
+    method = ensemble.get("method") if ensemble.get("method") in (GREEDY_NOTE, CHAMPIONS_NOTE) else GREEDY_NOTE
+    reason = chosen.reason
+    if len(weights) == 1:
+        number = next(iter(weights))
+        if dropped:
+            reason = (f"the time budget ended during the ensemble's refit, so trials {dropped} were left out and "
+                      f"trial {number} alone was delivered")
+            if ensemble:
+                study.set_user_attr(ENSEMBLE_ATTR, {**ensemble, "note": f"{method}; not delivered: {reason}"})
+        return Selection(weights, float(_trial(study, number).value), is_ensemble=False, reason=reason)
+    if dropped:
+        reason = (f"the time budget ended during the ensemble's refit, so trials {dropped} were left out; the "
+                  "weights of the rest were renormalised and that blend re-scored on validation")
+    score = float(setup.metric.fn(setup.y_valid, blended))
+    note = method if not dropped else f"{method}; the refit left out trials {dropped} (out of time)"
+    study.set_user_attr(ENSEMBLE_ATTR, {**_blend_costs(study, weights), "score": score, "method": method,
+                                        "metrics": score_all(setup, blended), "note": note})
+    return Selection(weights, score, is_ensemble=True, reason=reason)
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def save_final_validation(setup: SearchSetup, blended: np.ndarray, folder: Path) -> None:
+    """The final model's out-of-fold predictions (its members' blend), the report's evidence."""
     fold = np.concatenate([np.full(len(valid), i) for i, (_, valid) in enumerate(setup.folds)])
-    save_validation(folder, setup.y_valid, blend(predictions, [m["weight"] for m in members]),
-                    setup.valid_index, fold)
+    save_validation(folder, setup.y_valid, blended, setup.valid_index, fold)
 
 
 def _refit(setup: SearchSetup, spec: Any, params: dict[str, Any], folder: Path, deadline: float | None,

@@ -70,6 +70,12 @@ def sample_data(folder: Path) -> tuple[DataSource, dict[str, Any]]:
     return path, {"target": "sentiment", "backbone": [str(backbone)]}
 
 
+# The text task's words (messages, their label), with the one term fine-tuning adds.
+WORDS = replace(text.WORDS, glossary={
+    "backbone": "a language model pretrained on a large body of text, then fine-tuned here on these messages",
+})
+
+
 FINETUNE = TaskSpec(
     name=NAME,
     detect=detect,
@@ -82,4 +88,5 @@ FINETUNE = TaskSpec(
     ensemble=False,
     description="a table with a free-text column and a label: fine-tuned pretrained Transformers (--backbone)",
     options=("text_column", "backbone"),
+    words=WORDS,
 )

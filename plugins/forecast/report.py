@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from automl.report.tables import html_table, markdown_table
+from automl.search.counts import plural
 
 log = logging.getLogger(__name__)
 
@@ -165,8 +166,9 @@ def _section(run: Any) -> dict[str, str]:
     horizon, frequency = int(schema.get("horizon") or 0), schema.get("frequency") or ""
     shown = (f"the {len(ids)} series" if len(ids) <= MAX_SERIES else
              f"the first {MAX_SERIES} of {len(ids)} series")
+    periods = plural(horizon, f"{frequency} period".strip())
     caption = (f"The recent history of {shown}, the final model's backtest forecasts (dashed, the windows the "
-               f"validation score was computed on) and its forecast of the next {horizon} {frequency} periods "
+               f"validation score was computed on) and its forecast of the next {periods} "
                "with 80% and 95% intervals (shaded).")
     panels = series_panels(run, schema, forecast, dataset, validation)
     parts_html, parts_md = [], []

@@ -29,7 +29,8 @@ import pandas as pd
 from automl import Batch, Dataset, TaskSpec
 from automl.data import read_table, source_name
 from automl.errors import UserError
-from automl.specs import DataSource, Fold
+from automl.search.counts import plural
+from automl.specs import DataSource, Fold, TaskWords
 from automl_plugins.forecast import calendar
 from automl_plugins.forecast import columns as cols
 
@@ -191,7 +192,7 @@ def _check_length(lengths: np.ndarray, horizon: int, m: int, series_ids: np.ndar
         what = "longer than the history" if horizon >= longest else "too long for this history"
         raise UserError(
             f"--horizon {horizon} is {what}: the longest series has {longest} points, and validating a forecast "
-            f"of {horizon} periods needs at least {needed}; give a shorter --horizon or more history"
+            f"of {plural(horizon, 'period')} needs at least {needed}; give a shorter --horizon or more history"
         )
 
 
@@ -248,7 +249,7 @@ def prepare(source: DataSource | None, schema: Mapping[str, Any]) -> Batch:
             code, end = series[first], last_t[series[first]]
             raise UserError(
                 f"{source_name(source)} asks for period {_date_text(t[first], schema)} of series '{ids[code]}', "
-                f"but the model forecasts the {horizon} periods after the training data "
+                f"but the model forecasts the {plural(horizon, 'period')} after the training data "
                 f"({_date_text(end + 1, schema)} to {_date_text(end + horizon, schema)}); "
                 "refit with new data or a longer --horizon to forecast further"
             )
@@ -324,6 +325,34 @@ def sample_data(folder: Path) -> tuple[DataSource, dict[str, Any]]:
     return path, {"target": "units", "horizon": 6}
 
 
+WORDS = TaskWords(
+    unit="period",
+    units="periods",
+    predicts="the next periods of {target}",
+    target="the series",
+    metrics={
+        "mase": "error against repeating the last season (MASE)",
+        "smape": "percentage error (sMAPE)",
+        "rmse": "typical error (RMSE)",
+        "wape": "error as a share of the total (WAPE)",
+        "coverage_80": "share of actual values inside the 80% interval",
+    },
+    metric_glosses={
+        "mase": "the forecast's average error divided by that of repeating the last season's values: below 1 "
+                "beats that simple forecast, lower is better",
+        "smape": "the average error as a percentage of the actual and forecast values, from 0 (perfect) to 200",
+        "rmse": "root mean squared error, in the series' own units: large misses count more; lower is better",
+        "wape": "the total absolute error divided by the total of the actual values: lower is better",
+        "coverage_80": "the share of actual values that fell inside the 80% interval: about 0.80 is right",
+    },
+    glossary={
+        "backtest": "the last periods of the history are hidden, forecast by models fitted on the periods before, "
+                    "and scored against what happened",
+        "seasonal naive": "repeating the values of the last season: the simplest forecast, the baseline to beat",
+    },
+)
+
+
 FORECAST = TaskSpec(
     name=NAME,
     detect=detect,
@@ -338,4 +367,5 @@ FORECAST = TaskSpec(
     fold_models_serve=False,
     description="a dated table (one or many series): forecasts with 80% and 95% intervals",
     options=("horizon", "date_column", "id_column"),
+    words=WORDS,
 )

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from automl.errors import UserError
+from automl.search.counts import plural
 from automl.specs import DataSource
 from automl_plugins.image import files
 
@@ -133,7 +134,7 @@ def training_listing(source: DataSource, options: Mapping[str, Any]) -> Listing:
         raise UserError(f"column '{target}' not found in {where}; columns are: {', '.join(map(str, frame.columns))}")
     missing = frame[target].isna() | frame[column].isna()
     if missing.any():
-        notes.append(f"ignored {int(missing.sum())} rows of {where} without a path or a label")
+        notes.append(f"ignored {plural(int(missing.sum()), 'row')} of {where} without a path or a label")
     frame = frame.loc[~missing]
     from automl.data.targets import refuse_non_finite  # late: pandas is imported only when a table is read
 

@@ -17,7 +17,7 @@ import numpy as np
 from automl import Batch, Dataset, TaskSpec
 from automl.errors import UserError
 from automl.predictions import add_class_columns
-from automl.specs import DataSource, Fold
+from automl.specs import DataSource, Fold, TaskWords
 from automl_plugins.image import files, pixels, sources
 from automl_plugins.image.backend import import_torch
 
@@ -152,6 +152,28 @@ def sample_data(folder: Path) -> tuple[DataSource, dict[str, Any]]:
     return write_shapes(Path(folder) / "shapes", per_class=24, seed=0), {}
 
 
+WORDS = TaskWords(
+    unit="image",
+    units="images",
+    predicts="the class of each image",
+    target="class",
+    metrics={
+        "accuracy": "share of images classified right (accuracy)",
+        "balanced_accuracy": "accuracy averaged over classes (balanced accuracy)",
+        "f1_macro": "F1 averaged over classes (macro F1)", "log_loss": "probability error (log loss)",
+    },
+    metric_glosses={
+        "log_loss": "how far the predicted probabilities are from what happened: 0 is perfect, lower is better",
+        "accuracy": "the share of images whose most likely answer is right",
+        "balanced_accuracy": "the share found of each class, averaged so that rare classes count as much as "
+                             "common ones: 1 is perfect",
+        "f1_macro": "the F1 of each class (a balance of finding its images and being right about them), averaged "
+                    "over the classes: 1 is perfect",
+    },
+    glossary={"class": "one of the labels the model chooses between (a subfolder name, or the label column)"},
+)
+
+
 IMAGE = TaskSpec(
     name=NAME,
     detect=detect,
@@ -167,4 +189,5 @@ IMAGE = TaskSpec(
     ensemble=False,
     description="image classification from a folder of class subfolders, or a CSV of image paths and labels",
     options=("path_column",),
+    words=WORDS,
 )

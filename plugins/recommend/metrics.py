@@ -60,28 +60,28 @@ def _discounts(k: int) -> np.ndarray:
     return 1.0 / np.log2(np.arange(2, k + 2))
 
 
-def ndcg(y_true: np.ndarray, prediction: np.ndarray) -> float:
+def user_ndcg(y_true: np.ndarray, prediction: np.ndarray) -> np.ndarray:
+    """Each validation user's NDCG@K (``ndcg`` is their mean; the report resamples these users)."""
     h = hits(y_true, prediction)
     discount = _discounts(h.k)
     hit = h.position >= 0
     dcg = np.bincount(h.pair_user[hit], weights=discount[h.position[hit]], minlength=h.n_users)
     ideal = np.cumsum(discount)[np.minimum(h.relevant, h.k) - 1]
-    return float(np.mean(dcg / ideal))
+    return dcg / ideal
 
 
-def recall(y_true: np.ndarray, prediction: np.ndarray) -> float:
+def user_recall(y_true: np.ndarray, prediction: np.ndarray) -> np.ndarray:
     h = hits(y_true, prediction)
-    found = np.bincount(h.pair_user[h.position >= 0], minlength=h.n_users)
-    return float(np.mean(found / h.relevant))
+    return np.bincount(h.pair_user[h.position >= 0], minlength=h.n_users) / h.relevant
 
 
-def hit_rate(y_true: np.ndarray, prediction: np.ndarray) -> float:
+def user_hit(y_true: np.ndarray, prediction: np.ndarray) -> np.ndarray:
     h = hits(y_true, prediction)
-    return float(np.mean(np.bincount(h.pair_user[h.position >= 0], minlength=h.n_users) > 0))
+    return (np.bincount(h.pair_user[h.position >= 0], minlength=h.n_users) > 0).astype(float)
 
 
-def mean_average_precision(y_true: np.ndarray, prediction: np.ndarray) -> float:
-    """MAP@K: the precision at each hit's rank, summed per user and divided by min(relevant, K)."""
+def user_average_precision(y_true: np.ndarray, prediction: np.ndarray) -> np.ndarray:
+    """AP@K per user: the precision at each hit's rank, summed and divided by min(relevant, K)."""
     h = hits(y_true, prediction)
     hit = h.position >= 0
     user, position = h.pair_user[hit], h.position[hit]
@@ -90,7 +90,24 @@ def mean_average_precision(y_true: np.ndarray, prediction: np.ndarray) -> float:
     starts = np.searchsorted(user, user, side="left")
     nth_hit = np.arange(len(user)) - starts + 1
     precision = np.bincount(user, weights=nth_hit / (position + 1), minlength=h.n_users)
-    return float(np.mean(precision / np.minimum(h.relevant, h.k)))
+    return precision / np.minimum(h.relevant, h.k)
+
+
+def ndcg(y_true: np.ndarray, prediction: np.ndarray) -> float:
+    return float(np.mean(user_ndcg(y_true, prediction)))
+
+
+def recall(y_true: np.ndarray, prediction: np.ndarray) -> float:
+    return float(np.mean(user_recall(y_true, prediction)))
+
+
+def hit_rate(y_true: np.ndarray, prediction: np.ndarray) -> float:
+    return float(np.mean(user_hit(y_true, prediction)))
+
+
+def mean_average_precision(y_true: np.ndarray, prediction: np.ndarray) -> float:
+    """MAP@K: the mean over users of :func:`user_average_precision`."""
+    return float(np.mean(user_average_precision(y_true, prediction)))
 
 
 def coverage(y_true: np.ndarray, prediction: np.ndarray) -> float:
@@ -101,11 +118,18 @@ def coverage(y_true: np.ndarray, prediction: np.ndarray) -> float:
     return float(len(recommended) / max(catalogue, 1))
 
 
+# The means over users bootstrap over users (MetricSpec.unit_scores); coverage is a property of all the lists
+# together, which resampled users could only shrink, so it has no interval.
 METRICS = (
     MetricSpec("ndcg", ndcg, "maximize", False, TASKS, (),
-               "NDCG@K (K = top_k, 10 by default) over users, binary relevance of the held-out items"),
-    MetricSpec("recall", recall, "maximize", False, TASKS, (), "Recall@K: share of each user's held-out items found"),
-    MetricSpec("map", mean_average_precision, "maximize", False, TASKS, (), "MAP@K over users"),
-    MetricSpec("hit_rate", hit_rate, "maximize", False, TASKS, (), "share of users with a held-out item in the top K"),
-    MetricSpec("coverage", coverage, "maximize", False, TASKS, (), "share of the catalogue recommended to anyone"),
+               "NDCG@K (K = top_k, 10 by default) over users, binary relevance of the held-out items",
+               unit="users", unit_scores=user_ndcg),
+    MetricSpec("recall", recall, "maximize", False, TASKS, (), "Recall@K: share of each user's held-out items found",
+               unit="users", unit_scores=user_recall),
+    MetricSpec("map", mean_average_precision, "maximize", False, TASKS, (), "MAP@K over users",
+               unit="users", unit_scores=user_average_precision),
+    MetricSpec("hit_rate", hit_rate, "maximize", False, TASKS, (), "share of users with a held-out item in the top K",
+               unit="users", unit_scores=user_hit),
+    MetricSpec("coverage", coverage, "maximize", False, TASKS, (), "share of the catalogue recommended to anyone",
+               bootstrap=False),
 )

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import html
 import logging
-import re
 from typing import Any
 
 import numpy as np
 
 from automl.report.tables import html_table, markdown_table
+from automl_plugins.recommend.catalogue import title_column
 
 log = logging.getLogger(__name__)
 
@@ -30,8 +30,6 @@ N_EXAMPLES = 4
 RECENT = 5
 SHOWN_K = 10
 POPULARITY_BINS = 10
-TITLE_NAMES = ("title", "name", "itemtitle", "itemname", "producttitle", "productname", "movietitle", "moviename",
-               "booktitle", "songtitle", "songname", "trackname", "tracktitle", "articletitle", "description")
 
 
 def best_per_model(board: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -113,14 +111,27 @@ def item_titles(frame: Any, schema: dict[str, Any]) -> dict[str, str]:
     from automl_plugins.recommend.columns import id_keys
 
     roles = {schema.get(k) for k in ("user_column", "item_column", "rating_column", "time_column")}
-    names = {re.sub(r"[^a-z0-9]", "", str(c).lower()): c for c in frame.columns if c not in roles}
-    column = next((names[n] for n in TITLE_NAMES if n in names), None)
+    column = title_column(frame, roles)
     item_column = schema.get("item_column")
     if column is None or item_column not in frame.columns:
         return {}
     pairs = frame[[item_column, column]].dropna()
     keys = id_keys(pairs[item_column])
     return {str(k): str(v) for k, v in zip(keys[::-1], pairs[column].to_numpy()[::-1], strict=True)}
+
+
+def catalogue_titles(run: Any, schema: dict[str, Any]) -> tuple[dict[str, str], str | None]:
+    """Titles from the catalogue given with ``--items`` (none without one), and why they are missing if they are."""
+    from automl.errors import UserError
+    from automl_plugins.recommend.catalogue import titles
+
+    path = (run.manifest.get("task_options") or {}).get("items")
+    if not path:
+        return {}, None
+    try:
+        return titles(path, str(schema.get("item_column"))), None
+    except UserError as exc:  # moved or edited since the fit: the examples show item ids instead
+        return {}, f"Items are shown by id: the item catalogue could not be read ({exc})."
 
 
 def example_users(users: np.ndarray, n: int = N_EXAMPLES) -> list[int]:
@@ -175,6 +186,11 @@ def examples_section(run: Any) -> dict[str, str] | None:
     else:
         dataset, frame = loaded
         titles = item_titles(frame, schema)
+        from_catalogue, problem = catalogue_titles(run, schema)
+        titles.update(from_catalogue)
+        if problem:
+            parts_html.append(f"<p>{html.escape(problem)}</p>")
+            parts_md += [problem, ""]
         if np.asarray(validation.index, dtype=int).max(initial=-1) >= len(dataset.y):
             dataset = None
 

@@ -29,7 +29,8 @@ import pandas as pd
 from automl import Batch, Dataset, TaskSpec
 from automl.data import read_table, source_name
 from automl.errors import UserError
-from automl.specs import DataSource, Fold
+from automl.specs import DataSource, Fold, TaskWords
+from automl_plugins.recommend import catalogue
 from automl_plugins.recommend import columns as cols
 
 NAME = "recommend"
@@ -72,6 +73,8 @@ def load(source: DataSource, options: Mapping[str, Any]) -> Dataset:
     frame = read_table(source, notes)
     found = cols.find_columns(frame, options, where)
     top_k = top_k_option(options)
+    if options.get("items"):  # checked now, so a wrong --items stops the fit rather than the report
+        catalogue.read_catalogue(options["items"], found.item)
     cols.check_ids(frame, found.user, "user", where)
     cols.check_ids(frame, found.item, "item", where)
     rating = cols.ratings(frame, found.rating, where) if found.rating else np.ones(len(frame))
@@ -215,6 +218,34 @@ def sample_data(folder: Path) -> tuple[DataSource, dict[str, Any]]:
     return path, {}
 
 
+WORDS = TaskWords(
+    unit="user",
+    units="users",
+    predicts="the {top_k} items each user is most likely to pick next",
+    target="the next items",
+    metrics={
+        "ndcg": "ranking quality of each user's top {top_k} (NDCG)",
+        "recall": "share of each user's next items found in their top {top_k} (recall)",
+        "map": "precision along each user's top {top_k} (MAP)",
+        "hit_rate": "share of users whose next item is in their top {top_k} (hit rate)",
+        "coverage": "share of the catalogue recommended to at least one user (coverage)",
+    },
+    metric_glosses={
+        "ndcg": "1 when each user's held-out items are at the top of their list, less the lower they sit, 0 when "
+                "none is in the top {top_k}; averaged over users",
+        "recall": "of the items each user really picked next, the share the top {top_k} contains; averaged over users",
+        "map": "how early in the top {top_k} the held-out items appear (mean average precision over users)",
+        "hit_rate": "the share of users with at least one of their next items in the top {top_k}",
+        "coverage": "the share of all items that appear in someone's top {top_k}: low means only the popular ones",
+    },
+    glossary={
+        "held-out items": "each user's latest items (or a random few), hidden from the models and used to score "
+                          "their recommendations",
+    },
+    placeholders={"top_k": str(DEFAULT_TOP_K)},
+)
+
+
 RECOMMEND = TaskSpec(
     name=NAME,
     detect=detect,
@@ -227,4 +258,5 @@ RECOMMEND = TaskSpec(
     ensemble=False,
     description="a user-item interactions log: top-K recommendations (popularity, item-kNN, EASE, ALS, BPR, NCF)",
     options=("user_column", "item_column", "rating_column", "time_column", "top_k", "items"),
+    words=WORDS,
 )

@@ -34,5 +34,12 @@ def automl_register_metrics(register: Callable[[MetricSpec], None]) -> None:
 
 
 @hookimpl
+def automl_fit_finished(run: Any) -> None:
+    from automl_plugins.tabular import importance
+
+    importance.save(run)  # the column importances, computed once instead of at every report
+
+
+@hookimpl
 def automl_report_sections(run: Any) -> list[dict[str, str]] | None:
     return section(run)

@@ -25,7 +25,7 @@ from automl.report.evidence import Validation
 MAX_ROWS = 1000
 REPEATS = 5
 TIME_LIMIT_SECONDS = 20.0
-BUDGET_SHARE = 0.5  # of the time left in a budgeted fit when the report is written
+BUDGET_SHARE = 0.5  # of the time left in a budgeted fit when the importances are computed (importance.py)
 
 
 @dataclass(frozen=True)
@@ -121,7 +121,7 @@ def sample_rows(validation: Validation, seed: int) -> np.ndarray:
 
 def time_limit() -> float:
     """Seconds the shuffles may take: TIME_LIMIT_SECONDS, or half of what is left of a fit's time budget
-    (the report's other parts come after them)."""
+    (SHAP and the report come after them)."""
     from automl.report import budget
 
     return min(TIME_LIMIT_SECONDS, BUDGET_SHARE * budget.seconds_left())

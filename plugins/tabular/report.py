@@ -3,59 +3,26 @@
 from __future__ import annotations
 
 import html
-import logging
 from typing import Any
 
 import numpy as np
 
-from automl_plugins.tabular import explain
+from automl_plugins.tabular import explain, importance
 
 TOP = 15
 TITLE = "What drives the predictions"
-log = logging.getLogger(__name__)
 
 
 def section(run: Any) -> list[dict[str, str]] | None:
-    if run.manifest.get("task") != "tabular" or not (run.dir.best / "model.json").is_file():
+    """The section from the importances saved when the fit finished, or computed now for a run without them."""
+    if not importance.is_final_tabular(run):
         return None
-    from automl.report.evidence import load_validation
-
-    validation = load_validation(run.dir.best)
-    if validation is None:
+    found = importance.load(run) or importance.compute(run)
+    if found is None:
         return None
-    manifest, schema = run.manifest, run.schema()
-    features = explain.training_features(manifest, schema)
-    if features is None:
-        note = (f"Column importances need the training data {manifest['data'].get('path')} as it was when the "
-                "run started; it is gone or changed, so they are left out.")
-        return [{"title": TITLE, "html": f"<p class='note'>{html.escape(note)}</p>", "markdown": note}]
-    rows = explain.sample_rows(validation, int(manifest.get("seed") or 0))
-    X = features.iloc[validation.index[rows]].reset_index(drop=True)
-    y = validation.y[rows]
-    groups = explain.feature_groups(schema)
-    metric = run.catalog.metric(manifest["task"], manifest["kind"], manifest["metric"])
-    if not explain.fold_models_available(run):
-        note = ("Column importances need each member's fold models, which this run does not hold in a safe "
-                "format (it was saved by an older automl), so they are left out.")
-        return [{"title": TITLE, "html": f"<p class='note'>{html.escape(note)}</p>", "markdown": note}]
-    predictor = explain.FoldPredictor(run, validation, rows)
-    permutation, rounds = explain.permutation_importance(predictor.predict, X, y, metric, groups,
-                                                           seed=int(manifest.get("seed") or 0))
-    shap, shap_from = _shap(run, predictor, X, groups)
-    return [_render(permutation, rounds, shap, shap_from, len(X), manifest["metric"])]
-
-
-def _shap(run: Any, predictor: explain.FoldPredictor, X: Any,
-          groups: dict[str, list[str]]) -> tuple[list[explain.Importance], str]:
-    try:
-        source = explain.shap_source(run, predictor)
-        if source is None:
-            return [], "No LightGBM model was trained, so there are no SHAP values (they are computed for LightGBM)."
-        models, described = source
-        return explain.lightgbm_shap(models, predictor.fold, X, groups), described
-    except Exception as exc:  # noqa: BLE001 - SHAP is a bonus; the permutation importance stands on its own
-        log.warning("SHAP values left out: %s", exc)
-        return [], f"SHAP values could not be computed ({exc})."
+    if isinstance(found, str):
+        return [{"title": TITLE, "html": f"<p class='note'>{html.escape(found)}</p>", "markdown": found}]
+    return [_render(found.permutation, found.rounds, found.shap, found.shap_from, found.rows, run.manifest["metric"])]
 
 
 def _render(permutation: list[explain.Importance], rounds: int, shap: list[explain.Importance],

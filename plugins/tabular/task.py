@@ -13,7 +13,8 @@ from automl import Batch, Dataset, TaskSpec
 from automl.data import read_table, source_name
 from automl.errors import UserError
 from automl.predictions import add_class_columns
-from automl.specs import DataSource, Fold
+from automl.search.counts import plural
+from automl.specs import DataSource, Fold, TaskWords
 from automl_plugins.tabular.columns import check_values, infer_columns, to_features
 from automl_plugins.tabular.problem_type import Request
 from automl_plugins.tabular.target import analyse_target
@@ -49,7 +50,7 @@ def load(source: DataSource, options: Mapping[str, Any]) -> Dataset:
     notes = read_notes + [spec.pop("note") for spec in columns.values() if "note" in spec]
     notes += [f"dropped column '{c}': {why}" for c, why in dropped.items()]
     if (~target.keep).any():
-        notes.append(f"ignored {int((~target.keep).sum())} rows whose target '{target.name}' is missing")
+        notes.append(f"ignored {plural(int((~target.keep).sum()), 'row')} whose target '{target.name}' is missing")
     notes += _many_classes_notes(target.classes)
     if target.note:
         notes.insert(0, target.note)
@@ -167,6 +168,43 @@ def sample_data(folder: Path) -> tuple[DataSource, dict[str, Any]]:
     return path, {"target": "churned"}
 
 
+WORDS = TaskWords(
+    unit="row",
+    units="rows",
+    predicts="{target} for each row",
+    target="the target column",
+    metrics={
+        "roc_auc": "ranking quality (AUC)", "log_loss": "probability error (log loss)",
+        "accuracy": "share of rows right (accuracy)", "balanced_accuracy": "accuracy averaged over classes",
+        "f1": "balance of precision and recall (F1)", "precision": "share of flagged rows that are right (precision)",
+        "recall": "share of positives found (recall)", "f1_macro": "F1 averaged over classes (macro F1)",
+        "rmse": "typical error (RMSE)", "mae": "average error (MAE)", "r2": "share of the variation explained (R²)",
+    },
+    metric_glosses={
+        "roc_auc": "the chance that the model rates a random positive row above a random negative one: 1 is "
+                   "perfect, 0.5 is a coin toss",
+        "log_loss": "how far the predicted probabilities are from what happened: 0 is perfect, lower is better",
+        "accuracy": "the share of rows whose most likely answer is right",
+        "balanced_accuracy": "the share found of each class, averaged so that rare classes count as much as "
+                             "common ones: 1 is perfect",
+        "f1": "a balance of precision (flagged rows that are right) and recall (positives found): 1 is perfect",
+        "f1_macro": "the F1 of each class (a balance of finding its rows and being right about them), averaged "
+                    "over the classes: 1 is perfect",
+        "precision": "of the rows the model flags as positive, the share that really are: 1 is perfect",
+        "recall": "of the positive rows, the share the model flags: 1 is perfect",
+        "rmse": "root mean squared error, in the target's units: large misses count more; lower is better",
+        "mae": "mean absolute error, in the target's units: lower is better",
+        "r2": "1 is perfect, 0 is no better than always predicting the average",
+    },
+    glossary={
+        "permutation importance": "how much the score drops when one column's values are shuffled, so the "
+                                  "model can no longer use that column",
+        "SHAP": "how much each column pushes one prediction up or down, averaged over rows (larger means the "
+                "column moves predictions more)",
+    },
+)
+
+
 TABULAR = TaskSpec(
     name=NAME,
     detect=detect,
@@ -178,4 +216,5 @@ TABULAR = TaskSpec(
     sample_data=sample_data,
     description="tables (CSV, TSV, Parquet) with a target column: classification and regression",
     options=("problem_type",),
+    words=WORDS,
 )

@@ -13,7 +13,8 @@ from automl import Batch, Dataset, TaskSpec
 from automl.data import read_table, source_name
 from automl.errors import UserError
 from automl.predictions import add_class_columns
-from automl.specs import DataSource, Fold
+from automl.search.counts import plural
+from automl.specs import DataSource, Fold, TaskWords
 from automl_plugins.tabular.target import analyse_target, columns_listing
 from automl_plugins.text.columns import (
     could_be_text,
@@ -97,7 +98,7 @@ def load(source: DataSource, options: Mapping[str, Any]) -> Dataset:
         raise UserError(f"every text in column '{text_column}' of {where} is empty; there is nothing to learn from")
     id_column = pick_id_column(frame, skip=(target.name, text_column))
     if (~target.keep).any():
-        notes.append(f"ignored {int((~target.keep).sum())} rows whose target '{target.name}' is missing")
+        notes.append(f"ignored {plural(int((~target.keep).sum()), 'row')} whose target '{target.name}' is missing")
     empty = int(sum(1 for t in texts if not t.strip()))
     if empty:
         notes.append(f"{empty} empty texts in '{text_column}' were kept as empty strings")
@@ -177,6 +178,32 @@ def sample_data(folder: Path) -> tuple[DataSource, dict[str, Any]]:
     return path, {"target": "team"}
 
 
+WORDS = TaskWords(
+    unit="message",
+    units="messages",
+    predicts="the {target} of each message",
+    target="the label",
+    metrics={
+        "accuracy": "share of messages labelled right (accuracy)",
+        "balanced_accuracy": "accuracy averaged over classes (balanced accuracy)",
+        "f1": "balance of precision and recall (F1)", "f1_macro": "F1 averaged over classes (macro F1)",
+        "log_loss": "probability error (log loss)", "roc_auc": "ranking quality (AUC)",
+    },
+    metric_glosses={
+        "roc_auc": "the chance that the model rates a random positive message above a random negative one: 1 is "
+                   "perfect, 0.5 is a coin toss",
+        "log_loss": "how far the predicted probabilities are from what happened: 0 is perfect, lower is better",
+        "accuracy": "the share of messages whose most likely answer is right",
+        "balanced_accuracy": "the share found of each class, averaged so that rare classes count as much as "
+                             "common ones: 1 is perfect",
+        "f1": "a balance of precision (flagged messages that are right) and recall (positives found): 1 is perfect",
+        "f1_macro": "the F1 of each class (a balance of finding its messages and being right about them), averaged "
+                    "over the classes: 1 is perfect",
+    },
+    glossary={"TF-IDF": "word counts weighted by how rare each word is: what the text models read"},
+)
+
+
 TEXT = TaskSpec(
     name=NAME,
     detect=detect,
@@ -188,4 +215,5 @@ TEXT = TaskSpec(
     sample_data=sample_data,
     description="a table with a free-text column and a label: text classification (TF-IDF models)",
     options=("text_column",),
+    words=WORDS,
 )

@@ -77,10 +77,10 @@ def test_markdown_has_both_runs_with_pipes_escaped(cli, runs):
     result = cli("compare", BINARY, "price", "--out", "compare.md", cwd=runs)
     assert result.returncode == 0, result
     text = (runs / "compare.md").read_text()
-    assert "leads &lt;v1&gt; &amp; co \\| q1" in text and "| price |" in text  # tags in data show as text
+    assert "leads \\<v1> & co \\| q1" in text and "| price |" in text  # tags in data show as text, no entities
     table = [line for line in text.splitlines() if line.startswith("|")]
     header = next(line for line in table if line.startswith("| run | task |"))
-    rows = [line for line in table if _cells(line)[:1] in ([" leads &lt;v1&gt; &amp; co \\| q1 "], [" price "])]
+    rows = [line for line in table if _cells(line)[:1] in ([" leads \\<v1> & co \\| q1 "], [" price "])]
     trials = sum(len(run.board) for run in compare([runs / BINARY, runs / "price"]).runs)
     assert len(rows) == 2 + trials  # one summary row per run, then every leaderboard row
     for line in rows[:2]:

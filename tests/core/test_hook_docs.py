@@ -200,3 +200,8 @@ def test_notification_examples_run_during_a_search(doc_examples, tmp_path: Path)
     report = run.report().read_text()
     assert "<h2>Trials per model family</h2>" in report, "the automl_report_sections example is not in report.html"
     assert "<li>linear: " in report, "the automl_report_sections example's html body is not in report.html"
+    from automl.report import cache
+
+    counts = cache.load_json(run, "example_rows_per_fold.json")  # saved by the automl_fit_finished example
+    assert isinstance(counts, dict) and sum(counts.values()) == 200, counts
+    assert "Validation rows per fold" in report, "the automl_fit_finished example's section is not in report.html"

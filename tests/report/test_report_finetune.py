@@ -37,7 +37,7 @@ def test_terms_of_both_classes_and_misclassified_texts(report: tuple[str, str]) 
     assert "Misclassified texts" in section
     part = markdown.split(f"## {TITLE}", 1)[1].split("\n## ", 1)[0]
     rows = [line for line in part.split("| class | terms", 1)[1].splitlines()[2:] if line.startswith("| ")]
-    assert [row.split(" | ")[0] for row in rows[:2]] == ["| positive", "| &lt;b&gt;negative&lt;/b&gt;"], rows
+    assert [row.split(" | ")[0] for row in rows[:2]] == ["| positive", "| \\<b>negative\\</b>"], rows
 
 
 def test_labels_are_escaped(report: tuple[str, str]) -> None:

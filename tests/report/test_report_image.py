@@ -65,7 +65,8 @@ def test_class_names_are_escaped(report: ImageReport) -> None:
     section = _section(report.page)
     assert "&lt;i&gt;odd" in section
     assert ODD not in section
-    assert ODD not in report.markdown.split(f"## {TITLE}", 1)[1].split("\n## ", 1)[0]
+    part = report.markdown.split(f"## {TITLE}", 1)[1].split("\n## ", 1)[0]
+    assert "\\<i>odd" in part and not re.search(r"(?<!\\)<i>odd", part), "the tag shows as text: backslashed"
 
 
 def test_thumbnails_load_in_a_browser_without_network(report: ImageReport, open_report) -> None:  # noqa: ANN001

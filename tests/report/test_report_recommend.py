@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -47,7 +48,8 @@ def test_user_ids_and_titles_are_escaped(report: tuple[str, str, Path]) -> None:
     assert "&lt;b&gt;u0001&lt;/b&gt;" in section and FIRST_USER not in section
     assert "&lt;i&gt;Title&lt;/i&gt;" in section and "<i>Title" not in section
     part = markdown.split(f"## {TITLE}", 1)[1].split("\n## ", 1)[0]
-    assert FIRST_USER not in part and "<i>Title" not in part
+    assert FIRST_USER not in part and "\\<i>Title\\</i> of i0" in part  # a tag shows as text: backslashed
+    assert not re.search(r"(?<!\\)<[A-Za-z/]", part), "every tag of the data is escaped in report.md"
 
 
 def test_section_is_absent_for_other_tasks(tmp_path) -> None:  # noqa: ANN001

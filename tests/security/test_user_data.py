@@ -254,7 +254,7 @@ def test_python_time_budget_is_checked(tmp_path, budget):
     from automl import AutoML
     from automl.errors import UserError
 
-    with pytest.raises(UserError, match="time-budget"):
+    with pytest.raises(UserError, match="time_budget"):  # the Python argument's name, not the flag
         AutoML(time_budget=budget, run_dir=tmp_path / "run").fit(churn_frame(40, seed=0), target="churned")
     assert not (tmp_path / "run").exists()
 

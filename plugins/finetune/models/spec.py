@@ -2,8 +2,12 @@
 
 The learning rate, epochs, batch size, sequence length, warmup, weight decay
 and the number of top layers trained are searched, and, when several
-backbones were given, which backbone. The defaults are the recipe that works
-for small BERT-like models; the portfolio adds a faster, partly frozen one.
+backbones were given, which backbone. The first configuration queued is the
+faster, partly frozen one (the top two layers and the head train), so that a
+short budget still delivers a useful model: at 60 s on SMS spam the full
+fine-tune had time for 26 steps and predicted one class only. The recipe
+that works for small BERT-like models (every layer trained) follows in the
+portfolio.
 """
 
 from __future__ import annotations
@@ -38,11 +42,10 @@ def build(params: dict[str, Any], ctx: SearchContext) -> FineTunedClassifier:
 
 
 def _starting_points() -> tuple[dict[str, Any], tuple[dict[str, Any], ...]]:
-    defaults = {"learning_rate": 1e-4, "epochs": 3, "batch_size": 16, "max_length": 128, "warmup_ratio": 0.06,
-                "weight_decay": 0.01, "train_layers": "all", "head_lr_scale": 10}
-    portfolio = ({**defaults, "learning_rate": 2e-4, "epochs": 4, "batch_size": 32, "train_layers": 2},
-                 {**defaults, "learning_rate": 5e-5, "epochs": 3, "batch_size": 16},)
-    return defaults, portfolio
+    recipe = {"learning_rate": 1e-4, "epochs": 3, "batch_size": 16, "max_length": 128, "warmup_ratio": 0.06,
+              "weight_decay": 0.01, "train_layers": "all", "head_lr_scale": 10}
+    partly_frozen = {**recipe, "learning_rate": 2e-4, "epochs": 4, "batch_size": 32, "train_layers": 2}
+    return partly_frozen, (recipe, {**recipe, "learning_rate": 5e-5})
 
 
 _DEFAULTS, _PORTFOLIO = _starting_points()

@@ -5,6 +5,13 @@ trial); the best evaluation's weights are kept and restored; training stops
 after ``PATIENCE`` evaluations without improvement, and at the trial's
 deadline (cleanly, with the best weights so far). Lower layers can be frozen:
 on a CPU, training only the top layers is several times faster and often as good.
+
+A short budget still gets a model: once a few steps are timed, the plan
+(and so the learning-rate decay) is cut to the steps that fit before the
+deadline, less the time the caller needs afterwards (``finish_seconds``:
+predicting the validation texts and saving the weights). Before, the first
+trial at 60 s trained at full learning rate until the deadline, then was
+killed while predicting, and the run delivered no model.
 """
 
 from __future__ import annotations
@@ -27,9 +34,11 @@ PATIENCE = 3
 EVALS_PER_EPOCH = 2  # when an epoch has at least MIN_STEPS_FOR_MID_EPOCH steps
 MIN_STEPS_FOR_MID_EPOCH = 60
 MAX_GRAD_NORM = 1.0
+WARM_STEPS = 3  # steps timed before the plan is cut to the time left
 _LAYER = re.compile(r"\.(?:layer|layers|h|block)\.(\d+)\.")
 
 Evaluate = Callable[[], tuple[float, float]]  # (metric, log-loss) on the validation texts
+FinishSeconds = Callable[[float, float | None], float]  # (train s per example, last evaluation s) -> s to keep
 
 
 @dataclass
@@ -82,21 +91,28 @@ def _lr_factor(step: int, total: int, warmup_ratio: float) -> float:
     return max(0.0, (total - step) / max(1, total - warmup))
 
 
+def steps_that_fit(step: int, seconds_per_step: float, time_left: float, keep: float) -> int:
+    """The step count the training can reach: the steps done plus those that fit in the time left less ``keep``."""
+    if not math.isfinite(time_left):
+        return 2**62
+    return step + max(0, int((time_left - keep) / max(seconds_per_step, 1e-9)))
+
+
 def train(model: Any, ids: list[list[int]], y: np.ndarray, pad_id: int, params: dict[str, Any],
-          ctx: SearchContext, evaluate: Evaluate | None) -> Outcome:
+          ctx: SearchContext, evaluate: Evaluate | None, finish_seconds: FinishSeconds | None = None) -> Outcome:
     batch_size, epochs = int(params["batch_size"]), int(params["epochs"])
     steps_per_epoch = math.ceil(len(ids) / batch_size)
-    total = epochs * steps_per_epoch
+    plan = [epochs * steps_per_epoch]  # the steps to train: cut when the deadline comes first
     evals_per_epoch = EVALS_PER_EPOCH if steps_per_epoch >= MIN_STEPS_FOR_MID_EPOCH else 1
     eval_every = math.ceil(steps_per_epoch / evals_per_epoch)
     optimizer = _optimizer(model, params)
     schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda s: _lr_factor(s, total, float(params["warmup_ratio"])))
+        optimizer, lambda s: _lr_factor(s, plan[0], float(params["warmup_ratio"])))
     rng = np.random.default_rng(ctx.seed)
     labels = torch.as_tensor(np.array(y), dtype=torch.long)
     best_score, best_loss, best_state, best_epoch = None, math.inf, None, float(epochs)
     stale, step, seen, evaluations, reason = 0, 0, 0, 0, "planned epochs done"
-    train_seconds = 0.0
+    train_seconds, eval_seconds = 0.0, None
     model.train()
     for _epoch in range(epochs):
         for rows, inputs in batches(ids, length_grouped_order(np.array([len(t) for t in ids]), batch_size, rng),
@@ -115,10 +131,21 @@ def train(model: Any, ids: list[list[int]], y: np.ndarray, pad_id: int, params: 
             if ctx.out_of_time():
                 reason = "deadline"
                 break
+            if step >= WARM_STEPS and ctx.deadline is not None:
+                # re-planned every step from the mean step time so far: the first steps are slower (allocation,
+                # a busy machine), and a plan cut on them alone ended a 300 s fine-tune 60 s early
+                keep = finish_seconds(train_seconds / seen, eval_seconds) if finish_seconds else 0.0
+                fits = steps_that_fit(step, train_seconds / step, ctx.time_left(), keep)
+                plan[0] = min(epochs * steps_per_epoch, max(step, fits))
+            if step >= plan[0] and step < epochs * steps_per_epoch:
+                reason = "the steps that fit before the deadline"
+                break
             if evaluate is None or not (step % eval_every == 0 or at_epoch_end):
                 continue
             model.eval()
+            tick = time.perf_counter()
             score, log_loss = evaluate()
+            eval_seconds = time.perf_counter() - tick
             model.train()
             evaluations += 1
             if best_score is None or ctx.metric.better(score, best_score) or (
@@ -135,7 +162,9 @@ def train(model: Any, ids: list[list[int]], y: np.ndarray, pad_id: int, params: 
         else:
             continue
         break
-    if best_state is not None:
+    if best_state is None:
+        best_epoch = step / steps_per_epoch  # the weights kept are the last step's
+    else:
         with torch.no_grad():
             named = dict(model.named_parameters())
             for name, value in best_state.items():

