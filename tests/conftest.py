@@ -81,3 +81,15 @@ def churn_csv(tmp_path: Path) -> Path:
     path = tmp_path / "data.csv"
     churn_frame(300, seed=0).to_csv(path, index=False)
     return path
+
+
+@pytest.fixture(autouse=True)
+def _no_budget_forks_leak():
+    """A test that runs ``automl fit`` in this process (click's CliRunner) switches on budget forks for the whole
+    process; every later in-process fit would then fork trials from a process that has run OpenMP, and such a
+    child hangs (see ``isolation.allow_budget_forks``). Each test gets the setting it started with back."""
+    from automl.search import isolation
+
+    before = isolation.budget_forks_allowed()
+    yield
+    isolation._budget_forks = before  # noqa: SLF001 - restoring the process-wide switch a test flipped

@@ -51,7 +51,7 @@ def fitted(tmp_path_factory) -> tuple[Path, Path]:
     folder = tmp_path_factory.mktemp("no_code")
     churn_frame(200, seed=0).to_csv(folder / "data.csv", index=False)
     churn_frame(10, seed=3).drop(columns=["churned"]).to_csv(folder / "new.csv", index=False)
-    AutoML(trials=3, time_budget=300, models=["lightgbm"], run_dir=folder / "run").fit(folder / "data.csv",
+    AutoML(trials=3, time_budget=60, models=["lightgbm"], run_dir=folder / "run").fit(folder / "data.csv",
                                                                                      target="churned")
     return folder / "run", folder / "new.csv"
 
