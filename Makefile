@@ -20,6 +20,7 @@ demo: $(STAMP)
 	head -5 demo/scored.csv
 
 test: $(STAMP) browser postgres
+	$(BIN)/lint-imports  # the layers of automl/ (docs/architecture.md, "Layers"; contracts in pyproject.toml)
 	$(BIN)/python -m pytest -q
 
 # Debian's chromium, for the report tests in a real headless browser (tests/report/). Playwright drives this one and

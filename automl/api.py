@@ -80,7 +80,7 @@ class AutoML:
         chosen = dataclasses.replace(self.options, **overrides, target=target,
                                      task_options={**self.options.task_options, **task_options})
         try:
-            return Run(start_run(data, chosen, echo=echo))
+            return Run(start_run(data, chosen, echo=echo, open_run=Run))
         except UserError as exc:
             exc.args = (in_python_words(str(exc)),)
             raise
@@ -132,7 +132,7 @@ class Run:
     def resume(self, quiet: bool = True) -> Run:
         from automl.workflow import resume_run
 
-        resume_run(self.path, quiet=quiet)
+        resume_run(self.path, quiet=quiet, open_run=Run)
         self._members = None
         self._verified = False
         return self

@@ -171,6 +171,7 @@ def fit(path: Path, target: str | None, task: str, metric: str | None, time_budg
         horizon: int | None, date_col: str | None, id_col: str | None, backbone: tuple[str, ...],
         preset: str | None) -> None:
     """Search for the best model for the data at PATH."""
+    from automl.api import Run
     from automl.search import isolation
     from automl.search.clock import process_started
     from automl.workflow import FitOptions, default_run_dir, start_run
@@ -192,7 +193,7 @@ def fit(path: Path, target: str | None, task: str, metric: str | None, time_budg
     if preset:
         options = _apply_preset(preset, options)
     _remember_run(Path(options.run_dir) if options.run_dir else default_run_dir(path))
-    run = start_run(path, options, echo=_echo)
+    run = start_run(path, options, echo=_echo, open_run=Run)
     _finish(run.path, deadline=None if options.time_budget is None else options.started + options.time_budget)
 
 
@@ -203,8 +204,9 @@ def _apply_preset(name_or_path: str, options: FitOptions) -> FitOptions:
     from automl import presets
     from automl.catalog import build_catalog
 
-    chosen = presets.load(name_or_path)
-    presets.check(chosen, build_catalog())
+    catalog = build_catalog()
+    chosen = presets.load(name_or_path, catalog.pm)
+    presets.check(chosen, catalog)
     ctx = click.get_current_context()
     explicit = {name for name in presets.PRESET_FIELDS
                 if ctx.get_parameter_source(name) not in (ParameterSource.DEFAULT, ParameterSource.DEFAULT_MAP, None)}
@@ -226,8 +228,8 @@ def _task_options(**given: Any) -> dict[str, Any]:
 def _finish(path: Path, deadline: float | None = None) -> None:
     """Print the leaderboard and write the report; ``deadline`` is when the fit's time budget ends."""
     from automl.api import Run
+    from automl.evidence import budget
     from automl.leaderboard import TABLE_ROWS, render
-    from automl.report import budget
 
     run = Run.load(path)
     with budget.ending_by(deadline):  # the report's optional parts shrink to what is left of the budget
@@ -243,12 +245,13 @@ def _finish(path: Path, deadline: float | None = None) -> None:
 @click.option("--quiet", is_flag=True)
 def resume(run_dir: Path, storage: str | None, quiet: bool) -> None:
     """Continue an interrupted run until its budget is used."""
+    from automl.api import Run
     from automl.search import isolation
     from automl.workflow import resume_run
 
     isolation.allow_budget_forks()
     _remember_run(run_dir)
-    resume_run(run_dir, quiet=quiet, storage=storage, echo=_echo)
+    resume_run(run_dir, quiet=quiet, storage=storage, echo=_echo, open_run=Run)
     _finish(run_dir)
 
 
@@ -350,10 +353,10 @@ def compare(run_dirs: tuple[Path, ...], fmt: str, out: Path | None, overwrite: b
 
 @cli.command("presets")
 def presets_command() -> None:
-    """The use-case presets for 'automl fit --preset NAME'."""
-    from automl.presets import listing, shipped
+    """The use-case presets the plugins register, for 'automl fit --preset NAME'."""
+    from automl.presets import listing, registered
 
-    for line in listing(shipped()):
+    for line in listing(registered()):
         _out(_line(line))
 
 

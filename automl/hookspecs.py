@@ -1,19 +1,24 @@
 """Every hook a plugin can implement.
 
-Tasks, models and metrics are registered as data through three generic
-``automl_register_*`` hooks rather than one hook per task, so adding a task
-never changes the core. docs/hooks.md documents each hook; a test fails when
+Tasks, models, metrics and use-case presets are registered as data through
+generic ``automl_register_*`` hooks rather than one hook per task, so adding a
+task never changes the core. docs/hooks.md documents each hook; a test fails when
 one is missing there.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
 from automl.specs import MetricSpec, ModelSpec, TaskSpec
+
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
+
+    from automl.presets import Preset
 
 PROJECT = "automl"
 hookspec = pluggy.HookspecMarker(PROJECT)
@@ -45,6 +50,19 @@ def automl_register_metrics(register: Callable[[MetricSpec], None]) -> None:
     """Register metrics by calling ``register(MetricSpec(...))``.
 
     Called each time the catalog is built, after the tasks and before the models.
+    """
+
+
+@hookspec
+def automl_register_presets(register: Callable[[Preset | Traversable], None]) -> None:
+    """Register use-case presets by calling ``register(...)`` once per preset.
+
+    Pass a YAML file (a :class:`pathlib.Path`, or ``importlib.resources.files(
+    __name__) / "presets" / "NAME.yaml"`` so it is found in an installed wheel
+    too) or an :class:`automl.presets.Preset`. Each is checked as a user's
+    preset file is; the name must be unique across plugins. Called when presets
+    are listed or looked up (``automl presets``, ``--preset``, ``AutoML(preset=)``),
+    not when the catalog is built.
     """
 
 

@@ -9,8 +9,8 @@ and it must not load something other than what the run produced either. So:
   ``best/``), :func:`record` writes ``best/checksums.json``: the SHA-256 of
   every file under ``best/`` (the checksum file itself aside), and the SHA-256
   of ``run.json``. A file automl itself adds to ``best/`` later (the deployment
-  measurements, :mod:`automl.report.deployment`, and the report parts saved
-  when the fit finishes, :mod:`automl.report.cache`) is added with :func:`add_file`.
+  measurements, :mod:`automl.evidence.deployment`, and the report parts saved
+  when the fit finishes, :mod:`automl.evidence.cache`) is added with :func:`add_file`.
 - **run.json.** Its hash is taken over its content as canonical JSON (sorted
   keys, no whitespace) without the keys automl rewrites after the model is
   saved: ``status`` and ``finished`` (written right after the refit, and

@@ -218,7 +218,7 @@ def _cell(value: Any) -> str:
 
 
 def _markdown(frame: pd.DataFrame) -> str:
-    from automl.report.markdown import cell
+    from automl.markdown import cell
 
     header = "| " + " | ".join(cell(c) for c in frame.columns) + " |"
     rule = "|" + "|".join("---" for _ in frame.columns) + "|"

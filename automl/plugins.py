@@ -1,8 +1,10 @@
-"""Builds the plugin manager: built-in plugins plus the ``automl`` entry points.
+"""Builds the plugin manager from the ``automl`` entry points.
 
-Built-in plugins are loaded exactly as third-party ones are, by module name.
-A plugin that fails to import is reported as broken and skipped, so one bad
-plugin never takes the others down. Hook names are checked at start-up, so a
+The built-in plugins are found exactly as third-party ones are, through the
+entry points their distribution declares (pyproject.toml): the core keeps no
+list of them, so removing or adding a plugin never touches it. A plugin that
+fails to import is reported as broken and skipped, so one bad plugin never
+takes the others down. Hook names are checked at start-up, so a
 misspelled hook fails loudly instead of silently never being called.
 """
 
@@ -23,13 +25,6 @@ from automl.errors import UserError
 
 log = logging.getLogger(__name__)
 
-BUILTIN_PLUGINS: dict[str, str] = {
-    "tabular": "automl_plugins.tabular",
-    "image": "automl_plugins.image",
-    "text": "automl_plugins.text",
-    "finetune": "automl_plugins.finetune",
-    "recommend": "automl_plugins.recommend",
-}
 DISABLE_ENV = "AUTOML_DISABLE_PLUGINS"
 
 
@@ -66,23 +61,36 @@ def disabled_plugins() -> set[str]:
     return {name.strip() for name in os.environ.get(DISABLE_ENV, "").split(",") if name.strip()}
 
 
-def _candidates() -> dict[str, str]:
-    """Plugin name -> module path, built-ins first, then installed entry points."""
-    found = dict(BUILTIN_PLUGINS)
+def installed_plugins() -> dict[str, str]:
+    """Plugin name -> module path of every ``automl`` entry point, the built-ins' included.
+
+    The first distribution declaring a name wins, as Python's import would.
+    """
+    found: dict[str, str] = {}
     for ep in entry_points(group=hookspecs.PROJECT):
         found.setdefault(ep.name, ep.value)
     return found
 
 
+def builtin_plugins() -> dict[str, str]:
+    """The plugins declared by automl's own distribution: its entry points, not a list kept here."""
+    return {ep.name: ep.value for ep in entry_points(group=hookspecs.PROJECT)
+            if ep.dist is not None and ep.dist.name == hookspecs.PROJECT}
+
+
 def make_plugin_manager(load_entry_points: bool = True) -> pluggy.PluginManager:
-    """A checked plugin manager. ``pm.broken`` lists plugins that failed to import."""
+    """A checked plugin manager. ``pm.broken`` lists plugins that failed to import.
+
+    ``load_entry_points=False`` leaves out every installed plugin, built-ins included:
+    only those added with :func:`register_plugin` are registered (for tests).
+    """
     pm = pluggy.PluginManager(hookspecs.PROJECT)
     pm.add_hookspecs(hookspecs)
     pm.broken = []  # type: ignore[attr-defined]
     blocked = disabled_plugins()
     for name in blocked:
         pm.set_blocked(name)
-    candidates = _candidates() if load_entry_points else dict(BUILTIN_PLUGINS)
+    candidates = installed_plugins() if load_entry_points else {}
     for name, module_path in candidates.items():
         if name in blocked:
             continue

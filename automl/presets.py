@@ -1,24 +1,29 @@
 """Use-case presets: a startup names its problem, not a metric.
 
-A preset (``templates/usecases/*.yaml``, or any YAML file) sets the task, the
-metric, the budget and task options as defaults for ``automl fit``, and gives
-the report the business's words for what it predicts. Everything is checked
-when the file is read, so a typo fails before any data is loaded, with the
-file and the key named.
+A preset sets the task, the metric, the budget and task options as defaults
+for ``automl fit``, and gives the report the business's words for what it
+predicts. Plugins register theirs through the ``automl_register_presets``
+hook (the built-ins ship YAML files in their own package: a task's presets
+come and go with its plugin); a user passes the path of a YAML file instead.
+Both are checked the same way when read, so a typo fails before any data is
+loaded, with the file and the key named.
 """
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable, Container
 from dataclasses import asdict, dataclass, field, fields, replace
-from importlib.resources import files
 from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from automl.errors import UserError
+from automl.registry import Registry
 
 if TYPE_CHECKING:
+    import pluggy
+
     from automl.catalog import Catalog
     from automl.workflow import FitOptions
 
@@ -41,7 +46,10 @@ REQUIRED = ("task",)
 
 @dataclass(frozen=True)
 class Preset:
-    """A validated preset; ``as_dict()`` is what run.json stores under ``"preset"``."""
+    """A validated preset; ``as_dict()`` is what run.json stores under ``"preset"``.
+
+    ``plugin`` names the plugin that registered it; it is None for a user's file.
+    """
 
     name: str
     task: str
@@ -51,43 +59,75 @@ class Preset:
     time_budget: float | None = None
     options: dict[str, Any] = field(default_factory=dict)
     wording: dict[str, Any] = field(default_factory=dict)
+    plugin: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def _shipped_folder() -> Traversable:
-    return files("automl.templates").joinpath("usecases")
+def registered(pm: pluggy.PluginManager | None = None) -> list[Preset]:
+    """Every preset the plugins register, by name, each checked as a user's file is.
+
+    A plugin's faulty preset fails here with its file and plugin named, and two
+    plugins registering one name is an error naming both, as for tasks.
+    """
+    from automl.plugins import make_plugin_manager
+
+    found: Registry[Preset] = Registry("preset")
+    for impl in (pm or make_plugin_manager()).hook.automl_register_presets.get_hookimpls():
+        impl.function(register=_register_for(found, impl.plugin_name))
+    return sorted(found, key=lambda preset: preset.name)
 
 
-def _shipped_files() -> dict[str, Traversable]:
-    folder = _shipped_folder()
-    found = [f for f in folder.iterdir() if f.is_file() and f.name.endswith(SUFFIXES)] if folder.is_dir() else []
-    return {f.name.rsplit(".", 1)[0]: f for f in sorted(found, key=lambda f: f.name)}
+def _register_for(found: Registry[Preset], plugin: str) -> Callable[[Preset | Traversable], None]:
+    def register(source: Preset | Traversable) -> None:
+        preset = replace(_from_plugin(source, plugin), plugin=plugin)
+        found.add(preset.name, preset, plugin)
+
+    return register
 
 
-def names() -> list[str]:
-    return list(_shipped_files())
+def _from_plugin(source: Preset | Traversable, plugin: str) -> Preset:
+    """A registered preset re-checked like a file: a plugin's typo must not reach run.json."""
+    if isinstance(source, Preset):
+        data = {k: v for k, v in source.as_dict().items() if k != "plugin" and v not in (None, "", {})}
+        return _checked(data, f"'{source.name}' of plugin '{plugin}'", source.name)
+    if not (hasattr(source, "read_text") and isinstance(getattr(source, "name", None), str)):
+        raise UserError(f"plugin '{plugin}' registered a preset of type {type(source).__name__}; "
+                        "register a Preset or a .yaml file (a pathlib.Path or an importlib.resources file)")
+    where = f"{source.name} of plugin '{plugin}'"
+    try:
+        text = source.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"preset {where} cannot be read ({type(exc).__name__}); "
+                        f"fix the plugin or disable it with AUTOML_DISABLE_PLUGINS={plugin}") from None
+    return _parse(text, where, source.name.rsplit(".", 1)[0])
 
 
-def shipped() -> list[Preset]:
-    return [_parse(f.read_text(encoding="utf-8"), f"templates/usecases/{f.name}", stem)
-            for stem, f in _shipped_files().items()]
+def names(pm: pluggy.PluginManager | None = None) -> list[str]:
+    return [preset.name for preset in registered(pm)]
 
 
-def load(name_or_path: str | Path) -> Preset:
-    """A shipped preset by name, or a preset file by path (anything ending in .yaml/.yml or that exists)."""
+def load(name_or_path: str | Path, pm: pluggy.PluginManager | None = None) -> Preset:
+    """A registered preset by name, or a preset file by path (anything ending in .yaml/.yml or that exists)."""
     text = str(name_or_path)
     path = Path(text)
     if text.endswith(SUFFIXES) or path.is_file():
         if not path.is_file():
-            raise UserError(f"preset file {path} not found; check the path, or name a preset: {', '.join(names())}")
-        return _parse(path.read_text(encoding="utf-8"), str(path), path.stem)
-    available = _shipped_files()
+            raise UserError(f"preset file {path} not found; check the path, or name a preset: "
+                            f"{', '.join(names(pm)) or '(none registered)'}")
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise UserError(f"preset file {path} is not UTF-8 text; save it as UTF-8 YAML") from None
+        return _parse(text, str(path), path.stem)
+    available = {preset.name: preset for preset in registered(pm)}
     if text not in available:
-        raise UserError(f"unknown preset '{text}'; available presets: {', '.join(available) or '(none)'} "
+        close = difflib.get_close_matches(text, available, n=1)
+        hint = f"did you mean '{close[0]}'? " if close else ""
+        raise UserError(f"unknown preset '{text}'; {hint}available presets: {', '.join(available) or '(none)'} "
                         "(or pass a path to a .yaml file)")
-    return _parse(available[text].read_text(encoding="utf-8"), f"templates/usecases/{available[text].name}", text)
+    return available[text]
 
 
 def _parse(text: str, where: str, stem: str) -> Preset:
@@ -102,6 +142,10 @@ def _parse(text: str, where: str, stem: str) -> Preset:
                         + "; fix the file") from None
     if not isinstance(data, dict):
         raise UserError(f"preset {where} must be a mapping of keys (task, metric, ...), not {_kind(data)}")
+    return _checked(data, where, stem)
+
+
+def _checked(data: dict[str, Any], where: str, stem: str) -> Preset:
     _check_keys(data, TOP_TYPES, where, "")
     for key in REQUIRED:
         if key not in data:
@@ -186,10 +230,11 @@ def apply(preset: Preset, options: FitOptions, explicit: Container[str] | None =
 
 
 def listing(presets: list[Preset]) -> list[str]:
-    """One aligned line per preset: name, title, task, metric, budget, then the description."""
+    """One aligned line per preset: name, title, task, metric, budget, its plugin, then the description."""
     cells = [[p.name, p.title, p.task, p.metric or "default metric",
-              f"{p.time_budget:g} s" if p.time_budget else "no budget"] for p in presets]
-    widths = [max((len(row[i]) for row in cells), default=0) for i in range(5)]
+              f"{p.time_budget:g} s" if p.time_budget else "no budget",
+              f"plugin {p.plugin}" if p.plugin else "a file"] for p in presets]
+    widths = [max((len(row[i]) for row in cells), default=0) for i in range(6)]
     return ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)) + "  " + p.description
             for row, p in zip(cells, presets, strict=True)]
 

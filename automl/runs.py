@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import json
 import platform
-import shlex
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -32,6 +31,9 @@ from automl.errors import UserError
 from automl.manifest_check import check_values, read_json
 from automl.redact import redact_arg
 from automl.redact import redact_url as redact_url  # re-exported: the name callers know
+from automl.terminal import quoted_command as quoted_command  # re-exported: it lived here
+from automl.terminal import shell_command as shell_command
+from automl.terminal import shell_quote
 
 FORMAT_VERSION = 1
 STUDY_NAME = "automl"
@@ -214,22 +216,3 @@ def command_line() -> str:
     argv = ["automl", *sys.argv[1:]] if program in ("automl", "cli.py", "__main__.py") else list(sys.argv)
     return " ".join(shell_quote(redact_arg(arg)) for arg in argv)
 
-
-def shell_command(*parts: str | Path) -> str:
-    """A command a hint tells the user to type (``automl resume 'my runs/churn'``), each part quoted as needed."""
-    return " ".join(shell_quote(str(part)) for part in parts)
-
-
-def quoted_command(*parts: str | Path) -> str:
-    """:func:`shell_command` set off in a sentence: in ``'...'``, or in ``"..."`` when it holds a ``'`` itself."""
-    text = shell_command(*parts)
-    return f'"{text}"' if "'" in text else f"'{text}'"
-
-
-def shell_quote(arg: str) -> str:
-    """``shlex.quote``, or ``$'...'`` with escapes when ``arg`` holds characters a terminal would act on."""
-    from automl.terminal import needs_escape, printable
-
-    if not needs_escape(arg):
-        return shlex.quote(arg)
-    return "$'" + printable(arg.replace("\\", "\\\\")).replace("'", "\\'") + "'"

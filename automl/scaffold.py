@@ -38,7 +38,7 @@ class PluginNames:
 
 def check_name(name: str) -> None:
     """Raise a UserError unless ``name`` makes a valid distribution, module and task name."""
-    from automl.plugins import BUILTIN_PLUGINS
+    from automl.plugins import builtin_plugins
 
     if not _NAME.fullmatch(name):
         raise UserError(
@@ -47,7 +47,7 @@ def check_name(name: str) -> None:
         )
     if name.startswith(("automl-", "automl_")):
         raise UserError(f"leave out the 'automl-' prefix: the package is named automl-NAME, so pass {name[7:]!r}")
-    if name.replace("-", "_") in {n.replace("-", "_") for n in BUILTIN_PLUGINS}:
+    if name.replace("-", "_") in {n.replace("-", "_") for n in builtin_plugins()}:
         raise UserError(f"'{name}' is the name of a built-in plugin; choose another name")
 
 

@@ -174,8 +174,8 @@ class TaskWords:
     The core writes the summary, the hints and the leaderboard notes for every
     task, but only the task knows that it predicts the team of a *message*, the
     class of an *image* or the next periods of a *series*: so the task declares
-    its words and the core fills them in. A use-case preset (``wording`` in
-    templates/usecases/*.yaml) still overrides them; a task that declares none
+    its words and the core fills them in. A use-case preset (its ``wording``,
+    docs/presets.md) still overrides them; a task that declares none
     gets neutral words ("rows", the metric's own name).
 
     ``unit``/``units`` name one example, singular and plural. ``predicts`` is

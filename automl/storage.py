@@ -2,7 +2,7 @@
 
 ``--storage postgresql://...`` opens an Optuna RDBStorage with heartbeats, so a
 trial whose worker dies is marked FAIL and queued again
-(:class:`~automl.search.liveness.RetryStaleTrial`). Its engine pings each pooled
+(:class:`RetryStaleTrial`). Its engine pings each pooled
 connection before use, so a restarted server costs a reconnect, not the run.
 Secrets are only ever held in memory: run.json, logs, reports and error
 messages get the URL without its password, query secrets and tokens
@@ -13,6 +13,8 @@ environment's (``PGPASSWORD``), from a database's own error text.
 from __future__ import annotations
 
 import contextlib
+import copy
+import functools
 import hashlib
 import os
 import warnings
@@ -23,12 +25,40 @@ from urllib.parse import urlsplit
 from automl.errors import UserError
 from automl.redact import redact_url, remember
 from automl.redact import scrub as _scrub
+from automl.trial_attrs import FAIL_REASON, INTERRUPTED_ATTR
 
 HEARTBEAT_ENV = "AUTOML_HEARTBEAT_SECONDS"
 GRACE_ENV = "AUTOML_HEARTBEAT_GRACE_SECONDS"
 DEFAULT_HEARTBEAT_SECONDS = 10
 _full_urls: dict[str, str] = {}  # redacted URL -> the URL with its password, for this process only
 _storages: dict[str, Any] = {}
+
+
+@functools.cache
+def _retry_stale_trial_class() -> type:
+    """Built on first use: importing optuna costs a second, and predict and report never open a storage."""
+    from optuna.storages import RetryHeartbeatStaleTrialCallback
+
+    class RetryStaleTrial(RetryHeartbeatStaleTrialCallback):
+        """Optuna's retry of a heartbeat-stale trial, without the dead attempt's failure marks.
+
+        It lives with the storage it is installed on, below the search (docs/architecture.md, "Layers").
+        """
+
+        def __call__(self, study: Any, trial: Any) -> None:
+            trial = copy.copy(trial)
+            trial.user_attrs = {k: v for k, v in trial.user_attrs.items() if k not in (FAIL_REASON, INTERRUPTED_ATTR)}
+            super().__call__(study, trial)
+
+    RetryStaleTrial.__module__, RetryStaleTrial.__qualname__ = __name__, "RetryStaleTrial"
+    return RetryStaleTrial
+
+
+def __getattr__(name: str) -> Any:
+    """``RetryStaleTrial``, the class of the stale-trial callback, made when first asked for."""
+    if name == "RetryStaleTrial":
+        return _retry_stale_trial_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def heartbeat_settings() -> tuple[int, int]:
@@ -95,8 +125,6 @@ def open_rdb_storage(url: str):  # noqa: ANN201 - an optuna RDBStorage
         return _storages[url]
     import optuna
 
-    from automl.search.liveness import RetryStaleTrial
-
     kwargs: dict[str, Any] = {"engine_kwargs": {"pool_pre_ping": True}}
     if uses_heartbeats(url):
         interval, grace = heartbeat_settings()
@@ -105,7 +133,7 @@ def open_rdb_storage(url: str):  # noqa: ANN201 - an optuna RDBStorage
         with warnings.catch_warnings():  # heartbeats are "experimental" in Optuna since 2.9
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             if uses_heartbeats(url):
-                kwargs["heartbeat_stale_trial_callback"] = RetryStaleTrial(max_retry=3)
+                kwargs["heartbeat_stale_trial_callback"] = _retry_stale_trial_class()(max_retry=3)
             storage = optuna.storages.RDBStorage(url, **kwargs)
     except ImportError as exc:
         raise UserError(

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import logging
 import re
+import shlex
 import sys
+from pathlib import Path
 
 # Characters that change the direction or order of what follows, or break a line, without being visible.
 _INVISIBLE_CONTROLS = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u2028\u2029\ufeff"
@@ -71,3 +73,21 @@ def safe_log_lines() -> None:
     """Route log records that reach stderr through :class:`_SafeLastResort` (the CLI and its worker processes)."""
     if not isinstance(logging.lastResort, _SafeLastResort):
         logging.lastResort = _SafeLastResort(logging.WARNING)
+
+
+def shell_command(*parts: str | Path) -> str:
+    """A command a hint tells the user to type (``automl resume 'my runs/churn'``), each part quoted as needed."""
+    return " ".join(shell_quote(str(part)) for part in parts)
+
+
+def quoted_command(*parts: str | Path) -> str:
+    """:func:`shell_command` set off in a sentence: in ``'...'``, or in ``"..."`` when it holds a ``'`` itself."""
+    text = shell_command(*parts)
+    return f'"{text}"' if "'" in text else f"'{text}'"
+
+
+def shell_quote(arg: str) -> str:
+    """``shlex.quote``, or ``$'...'`` with escapes when ``arg`` holds characters a terminal would act on."""
+    if not needs_escape(arg):
+        return shlex.quote(arg)
+    return "$'" + printable(arg.replace("\\", "\\\\")).replace("'", "\\'") + "'"

@@ -101,7 +101,7 @@ def check_run_dir(path: Path, force: bool, reads: Iterable[Path] = ()) -> None:
 
 
 def _resume_command(path: Path) -> str:
-    from automl.runs import quoted_command  # runs imports this module: imported when needed
+    from automl.terminal import quoted_command
 
     return quoted_command("automl", "resume", path)
 

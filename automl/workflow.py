@@ -22,8 +22,8 @@ from automl import task_options as task_option_rules
 from automl.catalog import Catalog, build_catalog
 from automl.data import fingerprint
 from automl.errors import UserError
+from automl.evidence.validation import summarize_dataset
 from automl.plugins import call_each
-from automl.report.evidence import summarize_dataset
 from automl.runs import STUDY_NAME, RunDir, command_line, package_versions, redact_url
 from automl.search.clock import RunClock, refit_bounds
 from automl.search.counts import plural, trials_run
@@ -46,6 +46,9 @@ from automl.search.space import enqueue_starting_points
 from automl.specs import DataSource, TaskSpec
 
 Echo = Callable[[str], None]
+# Opens a finished run as the public automl.api.Run (callers pass the class itself): the steps after the refit
+# hand plugins that object. The workflow sits below the api in the layers, so it is given it, never imports it.
+OpenRun = Callable[[RunDir, Catalog], Any]
 FRAME_FILE = "data.parquet"
 REMOTE_WORKER_INDEX = 1000  # worker indexes from here on are 'automl worker' processes
 
@@ -153,8 +156,10 @@ def _reads(source: DataSource, options: FitOptions) -> list[Path]:
     return given
 
 
-def start_run(source: DataSource, options: FitOptions, echo: Echo = _quiet_echo) -> RunDir:
+def start_run(source: DataSource, options: FitOptions, echo: Echo = _quiet_echo, *, open_run: OpenRun) -> RunDir:
     """Create the run directory, search within the budget, refit and save the winner.
+
+    ``open_run`` is :class:`automl.api.Run`: the finished run as plugins receive it (see :data:`OpenRun`).
 
     The time budget counts from ``options.started`` (the process start, for the command line) or from now.
     """
@@ -227,11 +232,12 @@ def start_run(source: DataSource, options: FitOptions, echo: Echo = _quiet_echo)
         if options.storage:
             publish_run(study, run)
         enqueue_starting_points(study, setup.models)
-        _search_and_finish(run, setup, options.quiet, options.storage, echo, started=started)
+        _search_and_finish(run, setup, options.quiet, options.storage, echo, open_run, started=started)
     return run
 
 
-def resume_run(path: str | Path, quiet: bool = False, storage: str | None = None, echo: Echo = _quiet_echo) -> RunDir:
+def resume_run(path: str | Path, quiet: bool = False, storage: str | None = None, echo: Echo = _quiet_echo, *,
+               open_run: OpenRun) -> RunDir:
     """Continue an interrupted run: completed trials are kept, the budget's rest is used."""
     run = RunDir.open(path)
     from automl.layout import check_for_resume
@@ -242,7 +248,7 @@ def resume_run(path: str | Path, quiet: bool = False, storage: str | None = None
             _repair_journal(run, echo)
         setup = build_setup(run, build_catalog())
         echo(f"resuming run {run.path}")
-        _search_and_finish(run, setup, quiet, storage, echo)
+        _search_and_finish(run, setup, quiet, storage, echo, open_run)
     return run
 
 
@@ -267,7 +273,7 @@ def _repair_journal(run: RunDir, echo: Echo) -> None:
 
 
 def _search_and_finish(run: RunDir, setup: SearchSetup, quiet: bool, storage: str | None, echo: Echo,
-                       started: float | None = None) -> None:
+                       open_run: OpenRun, started: float | None = None) -> None:
     """Search, then choose, refit and save the final model; ``started`` is when the budget's clock started."""
     manifest = run.manifest
     from automl.limits import cap_workers
@@ -289,27 +295,24 @@ def _search_and_finish(run: RunDir, setup: SearchSetup, quiet: bool, storage: st
 
     write_leaderboard_files(run, study)
     echo(delivered_line(study, manifest["metric"]))  # what was delivered and, unless it tops the board, why
-    _measure_deployment(run, setup, clock)
-    _fit_finished(run, setup, clock)
+    _measure_deployment(open_run(run, setup.catalog), setup, clock)
+    _fit_finished(open_run(run, setup.catalog), setup, clock)
     run.update_manifest(status="finished", finished=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
 
 
-def _measure_deployment(run: RunDir, setup: SearchSetup, clock: RunClock) -> None:
-    from automl.api import Run
-    from automl.report.deployment import BUDGET_SHARE, measure
+def _measure_deployment(final: Any, setup: SearchSetup, clock: RunClock) -> None:
+    """Prediction speed, size and memory of the final model (``final`` an automl.api.Run), saved in best/."""
+    from automl.evidence.deployment import BUDGET_SHARE, measure
 
-    final = Run(run, setup.catalog)
     left = clock.seconds_left()
-    measure(run.best, final.members(), setup.dataset.X, None if left is None else BUDGET_SHARE * left)
+    measure(final.dir.best, final.members(), setup.dataset.X, None if left is None else BUDGET_SHARE * left)
 
 
-def _fit_finished(run: RunDir, setup: SearchSetup, clock: RunClock) -> None:
+def _fit_finished(final: Any, setup: SearchSetup, clock: RunClock) -> None:
     """Plugins save the slow parts of their report sections now (hook ``automl_fit_finished``), so that
     ``automl report`` only reads them; they keep to what is left of the time budget."""
-    from automl.api import Run
-    from automl.report import budget
+    from automl.evidence import budget
 
-    final = Run(run, setup.catalog)
     with budget.ending_by(clock.end):
         _save_interval(final, setup)
         call_each(setup.catalog.pm, "automl_fit_finished", run=final)
@@ -319,7 +322,8 @@ def _save_interval(final: Any, setup: SearchSetup) -> None:
     """The report's bootstrap interval of the validation score, saved in best/ (a failure only costs speed)."""
     import logging
 
-    from automl.report import evidence, saved_interval
+    from automl.evidence import saved_interval
+    from automl.evidence import validation as evidence
 
     best = final.dir.best
     try:

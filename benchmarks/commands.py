@@ -12,7 +12,7 @@ to warm the file cache, then ``--runs`` times (5 by default); the table gives
 the median, the fastest and the slowest wall time of the whole process.
 
 ``report`` only reads what the fit saved for it (the bootstrap interval and
-the column importances, ``automl/report/cache.py``); a last row times the
+the column importances, ``automl/evidence/cache.py``); a last row times the
 report of a copy of the same run without those files, as an older automl saved
 it, where the report computes them itself: the difference is what saving them
 at fit time gained.

@@ -1,7 +1,7 @@
 """Stakeholder reports (HTML and Markdown) rendered from templates/report/.
 
 User-controlled text (column names, labels, file names) reaches the page only
-through Jinja2's autoescaping (HTML) or :mod:`automl.report.markdown` (Markdown);
+through Jinja2's autoescaping (HTML) or :mod:`automl.markdown` (Markdown);
 charts are inline SVG whose text Matplotlib escapes, and plugin sections are
 HTML their plugin built with escaping.
 """
@@ -16,12 +16,12 @@ if TYPE_CHECKING:
 
 
 def _environment(autoescape: bool) -> Any:
-    """HTML is autoescaped. Markdown is escaped by construction too (:mod:`automl.report.markdown`): every
+    """HTML is autoescaped. Markdown is escaped by construction too (:mod:`automl.markdown`): every
     printed value is escaped unless a filter made it Markdown (``cell``, ``code``, ``code_block``,
     ``plugin_markdown``), so no name or label in the data can become a link, an image or a tag."""
     import jinja2
 
-    from automl.report import markdown
+    from automl import markdown
     from automl.search.counts import plural
 
     environment = jinja2.Environment(

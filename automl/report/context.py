@@ -14,8 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from automl.report import charts, deployment, evidence, study_charts, summary, words
-from automl.report.evidence import Validation
+from automl.evidence import deployment
+from automl.evidence import validation as evidence
+from automl.evidence.validation import Validation
+from automl.report import charts, study_charts, summary, words
 from automl.search import counts
 
 if TYPE_CHECKING:
@@ -170,7 +172,7 @@ def _baseline_row(run: Run, complete: list[dict[str, Any]]) -> dict[str, Any] | 
 
 
 def _confidence(metric: Any, validation: Validation | None, manifest: dict[str, Any], run: Run) -> str | None:
-    from automl.report import saved_interval
+    from automl.evidence import saved_interval
 
     if metric is None or validation is None:
         return None

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from automl.errors import UserError
-from automl.report.evidence import Validation
+from automl.evidence.validation import Validation
 
 FLAG_POINTS = 0.05
 MIN_GROUP_ROWS = 20

@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 
 from automl import limits
+from automl.evidence.validation import Validation
 from automl.report.charts import Chart, heatmap, line_chart, scatter_chart
-from automl.report.evidence import Validation
 
 MAX_CURVES = 8
 MAX_POINTS = 4000

@@ -4,7 +4,7 @@ Every number is compared with what a person could do without a model
 (flagging at random, guessing the most common answer, predicting the average),
 because "AUC 0.87" means nothing to a CEO and "finds 78% of the customers who
 leave, where random calls would find 26%" does. A use-case preset supplies
-the nouns (``wording`` in templates/usecases/*.yaml); otherwise they come from
+the nouns (its ``wording``, see docs/presets.md); otherwise they come from
 the data.
 """
 
@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from automl.report.evidence import Interval, Validation
+from automl.evidence.validation import Interval, Validation
 from automl.report.prediction_charts import probabilities
 from automl.specs import TaskWords
 

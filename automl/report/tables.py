@@ -1,9 +1,9 @@
 """Tables for report sections, escaped once and the same way everywhere.
 
 HTML cells go through ``html.escape``. Markdown cells escape Markdown syntax
-(links, images, emphasis, ``|``, control characters: :func:`automl.report.markdown.escape_inline`);
+(links, images, emphasis, ``|``, control characters: :func:`automl.markdown.escape_inline`);
 tags and entities are backslash-escaped once, when the report prints the
-plugin's whole section (:func:`automl.report.markdown.plugin_markdown`), so a
+plugin's whole section (:func:`automl.markdown.plugin_markdown`), so a
 cell is never escaped twice.
 """
 
@@ -16,7 +16,7 @@ from typing import Any
 
 def markdown_cell(value: Any) -> str:
     """A cell of a plugin's Markdown table: reads as written, cannot end the cell or the row."""
-    from automl.report.markdown import escape_inline
+    from automl.markdown import escape_inline
 
     return escape_inline(value)
 

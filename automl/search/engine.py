@@ -20,7 +20,6 @@ from typing import Any
 import filelock
 import optuna
 from optuna.samplers import TPESampler
-from optuna.storages._heartbeat import is_heartbeat_enabled
 from optuna.trial import FrozenTrial, TrialState
 
 from automl.errors import UserError
@@ -29,6 +28,7 @@ from automl.search.clock import RunClock, finish_reserve, refit_bounds
 from automl.search.liveness import INTERRUPTED_ATTR, drain, with_retry
 from automl.search.loop import run_loop
 from automl.search.objective import FAIL_REASON, Objective
+from automl.search.optuna_compat import heartbeats_enabled, storage_backend, study_storage, trial_id
 from automl.search.progress import SearchProgress
 from automl.search.pruning import make_pruner
 from automl.search.setup import SearchSetup
@@ -80,12 +80,12 @@ def recover_interrupted(study: optuna.Study) -> list[int]:
 
     Only called while holding the run lock, so no live process owns them.
     """
-    storage = study._storage  # noqa: SLF001 - the public Study has no state setter
+    storage = study_storage(study)  # the public Study has no state setter
     recovered = []
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-        storage.set_trial_user_attr(trial._trial_id, FAIL_REASON, "interrupted: its process was killed")  # noqa: SLF001
-        storage.set_trial_user_attr(trial._trial_id, INTERRUPTED_ATTR, True)  # noqa: SLF001
-        storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)  # noqa: SLF001
+        storage.set_trial_user_attr(trial_id(trial), FAIL_REASON, "interrupted: its process was killed")
+        storage.set_trial_user_attr(trial_id(trial), INTERRUPTED_ATTR, True)
+        storage.set_trial_state_values(trial_id(trial), TrialState.FAIL)
         study.enqueue_trial(trial.params, skip_if_exists=False)
         recovered.append(trial.number)
     return recovered
@@ -155,7 +155,7 @@ def search(
     the reserve for the refit and the report.
     """
     study = open_study(setup.run, setup.metric.direction, setup.seed, storage=storage)
-    if not is_heartbeat_enabled(study._storage):  # noqa: SLF001 - else workers elsewhere may own RUNNING trials
+    if not heartbeats_enabled(study_storage(study)):  # else workers elsewhere may own RUNNING trials
         recover_interrupted(study)
     spent_before = time_spent(study)
     clock = budget.clock(spent_before)
@@ -181,7 +181,7 @@ def search(
 
 def _drain_seconds(study: optuna.Study) -> float:
     """How long to wait for trials on other machines: long enough to tell a dead worker's trial from a slow one."""
-    grace = getattr(getattr(study._storage, "_backend", None), "grace_period", None)  # noqa: SLF001
+    grace = getattr(storage_backend(study_storage(study)), "grace_period", None)
     return 2.0 * float(grace or 30) + 30.0
 
 

@@ -18,7 +18,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 from automl import atomic, integrity
 from automl.errors import UserError
-from automl.report.evidence import save_validation
+from automl.evidence.validation import save_validation
 from automl.search import artifacts, estimate, isolation, noise
 from automl.search.ensemble import EnsembleResult, blend, select
 from automl.search.members import save_folds

@@ -5,7 +5,8 @@ time. Each running trial sends heartbeats; before each ask, trials whose
 heartbeats stopped are marked FAIL ("interrupted") and queued again with the
 same parameters. A dropped database connection is retried with backoff
 (``AUTOML_STORAGE_RETRY_SECONDS``, 60 by default) before the run gives up.
-Heartbeat storage internals of Optuna (``_get_stale_trial_ids``) are used
+Heartbeat storage internals of Optuna (``_get_stale_trial_ids``, via
+:mod:`automl.search.optuna_compat`) are used
 because the public ``fail_stale_trials`` records no reason and counts the dead
 attempt.
 """
@@ -22,28 +23,26 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 import optuna
-from optuna.storages import RetryHeartbeatStaleTrialCallback
-from optuna.storages._heartbeat import is_heartbeat_enabled
-from optuna.trial import FrozenTrial, TrialState
+from optuna.trial import TrialState
 
 from automl.errors import UserError
-from automl.search.objective import FAIL_REASON
+from automl.search.optuna_compat import (
+    heartbeats_enabled,
+    rdb_trial_model,
+    stale_trial_ids,
+    storage_backend,
+    study_id,
+    study_storage,
+)
+from automl.storage import RetryStaleTrial  # it lives with the storage it is installed on; importable here too
+from automl.trial_attrs import FAIL_REASON, INTERRUPTED_ATTR
 
+__all__ = ["INTERRUPTED_ATTR", "RetryStaleTrial", "drain", "fail_stale_trials", "with_retry"]
 log = logging.getLogger(__name__)
 
-INTERRUPTED_ATTR = "interrupted"
 RETRY_ENV = "AUTOML_STORAGE_RETRY_SECONDS"
 STALE_REASON = "interrupted: its worker stopped sending heartbeats (killed, or its machine was lost)"
 T = TypeVar("T")
-
-
-class RetryStaleTrial(RetryHeartbeatStaleTrialCallback):
-    """Optuna's retry of a heartbeat-stale trial, without the dead attempt's failure marks."""
-
-    def __call__(self, study: optuna.Study, trial: FrozenTrial) -> None:
-        trial = copy.copy(trial)
-        trial.user_attrs = {k: v for k, v in trial.user_attrs.items() if k not in (FAIL_REASON, INTERRUPTED_ATTR)}
-        super().__call__(study, trial)
 
 
 def fail_stale_trials(study: optuna.Study) -> list[int]:
@@ -54,11 +53,11 @@ def fail_stale_trials(study: optuna.Study) -> list[int]:
     use up the ``--trials`` budget. Only one process wins each trial's change of
     state, so a trial is queued again once.
     """
-    storage = study._storage  # noqa: SLF001 - the public Study has no state setter
-    if not is_heartbeat_enabled(storage):
+    storage = study_storage(study)  # the public Study has no state setter
+    if not heartbeats_enabled(storage):
         return []
     failed = []
-    stale = storage._get_stale_trial_ids(study._study_id) + orphan_trial_ids(storage, study._study_id)  # noqa: SLF001
+    stale = stale_trial_ids(storage, study_id(study)) + orphan_trial_ids(storage, study_id(study))
     for trial_id in stale:
         try:
             storage.set_trial_user_attr(trial_id, FAIL_REASON, STALE_REASON)
@@ -86,18 +85,17 @@ def orphan_trial_ids(storage: Any, study_id: int) -> list[int]:
     until the time budget ended. Optuna's RDB models are read directly: no
     public API tells whether a trial has a heartbeat.
     """
-    from optuna.storages._rdb import models
-
-    backend = getattr(storage, "_backend", storage)
+    trial_model = rdb_trial_model()
+    backend = storage_backend(storage)
     if not hasattr(backend, "scoped_session"):
         return []
     grace = backend.grace_period or 2 * (backend.heartbeat_interval or 0)
     session = backend.scoped_session()
     try:
         now = datetime.now()  # datetime_start reads as local naive time, set by the asking machine's clock
-        running = (session.query(models.TrialModel)
-                   .filter(models.TrialModel.state == TrialState.RUNNING)
-                   .filter(models.TrialModel.study_id == study_id).all())
+        running = (session.query(trial_model)
+                   .filter(trial_model.state == TrialState.RUNNING)
+                   .filter(trial_model.study_id == study_id).all())
         return [t.trial_id for t in running if not t.heartbeats and t.datetime_start is not None
                 and (now - t.datetime_start).total_seconds() > grace]
     finally:
@@ -110,8 +108,8 @@ def drain(study: optuna.Study, timeout: float) -> None:
     The process that ensembles and refits calls it, so a trial that ends just
     after its own search loop is still in the final model.
     """
-    storage = study._storage  # noqa: SLF001
-    if not is_heartbeat_enabled(storage):
+    storage = study_storage(study)
+    if not heartbeats_enabled(storage):
         return
     end = time.time() + timeout
     while time.time() < end:
@@ -144,7 +142,7 @@ def with_retry(study: optuna.Study, action: Callable[..., T], *args: Any, **kwar
         except Exception as exc:
             if not is_connection_error(exc):
                 raise
-            url = str(getattr(getattr(study._storage, "_backend", study._storage), "url", ""))  # noqa: SLF001
+            url = str(getattr(storage_backend(study_storage(study)), "url", ""))
             if time.time() >= give_up:
                 raise UserError(
                     f"lost the connection to the storage {display_url(url)} for over {retry_seconds():.0f}s "
@@ -157,7 +155,7 @@ def with_retry(study: optuna.Study, action: Callable[..., T], *args: Any, **kwar
 
 
 def poll_seconds(storage: Any) -> float:
-    interval = storage.get_heartbeat_interval() if is_heartbeat_enabled(storage) else None
+    interval = storage.get_heartbeat_interval() if heartbeats_enabled(storage) else None
     return min(max(0.5, (interval or 2) / 2), 5.0)
 
 

@@ -19,11 +19,11 @@ from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 import optuna
-from optuna.storages._heartbeat import is_heartbeat_enabled
 from optuna.trial import FrozenTrial, TrialState
 
 from automl.search.liveness import INTERRUPTED_ATTR, Heartbeat, fail_stale_trials, poll_seconds, with_retry
 from automl.search.objective import FAIL_REASON, Objective
+from automl.search.optuna_compat import heartbeats_enabled, study_storage, trial_id
 
 log = logging.getLogger(__name__)
 
@@ -58,8 +58,8 @@ def run_loop(
     should_stop: Callable[[], bool] = lambda: False,
 ) -> None:
     lock = ask_lock or nullcontext()
-    storage = study._storage  # noqa: SLF001
-    heartbeats = is_heartbeat_enabled(storage)
+    storage = study_storage(study)
+    heartbeats = heartbeats_enabled(storage)
 
     def next_trial() -> Any:
         with lock:
@@ -72,7 +72,7 @@ def run_loop(
         if trial is _WAIT:
             time.sleep(poll_seconds(storage))
             continue
-        with Heartbeat(storage, trial._trial_id if heartbeats else None):  # noqa: SLF001
+        with Heartbeat(storage, trial_id(trial) if heartbeats else None):
             try:
                 state, value, dropped = _run_one(objective, trial)
             except KeyboardInterrupt:
@@ -109,21 +109,21 @@ def _next_trial(
     trial = study.ask()
     if heartbeats:
         # a trial is never without a heartbeat; retried here alone, so a dropped connection never asks twice
-        with_retry(study, study._storage.record_heartbeat, trial._trial_id)  # noqa: SLF001
+        with_retry(study, study_storage(study).record_heartbeat, trial_id(trial))
     return trial
 
 
 def _mark_dropped(study: optuna.Study, trial: optuna.Trial) -> None:
     """A trial cut short by the storage connection is failed as interrupted and queued again."""
-    storage = study._storage  # noqa: SLF001
-    frozen = storage.get_trial(trial._trial_id)  # noqa: SLF001
+    storage, number = study_storage(study), trial_id(trial)
+    frozen = storage.get_trial(number)
     if frozen.state.is_finished():
         return
     try:
-        storage.set_trial_user_attr(trial._trial_id, FAIL_REASON, DROPPED_REASON)  # noqa: SLF001
-        storage.set_trial_user_attr(trial._trial_id, INTERRUPTED_ATTR, True)  # noqa: SLF001
+        storage.set_trial_user_attr(number, FAIL_REASON, DROPPED_REASON)
+        storage.set_trial_user_attr(number, INTERRUPTED_ATTR, True)
         # The change of state is atomic: if a worker failing stale trials wins it, that worker queues the retry.
-        if not storage.set_trial_state_values(trial._trial_id, state=TrialState.FAIL):  # noqa: SLF001
+        if not storage.set_trial_state_values(number, state=TrialState.FAIL):
             return
     except optuna.exceptions.UpdateFinishedTrialError:
         return

@@ -23,8 +23,9 @@ from automl.search import artifacts, estimate, isolation
 from automl.search.setup import SearchSetup
 from automl.search.space import sample
 from automl.specs import take
+from automl.trial_attrs import FAIL_REASON
 
-FAIL_REASON = "fail_reason"
+__all__ = ["FAIL_REASON", "Objective"]  # FAIL_REASON lives in automl.trial_attrs; importable here too
 log = logging.getLogger(__name__)
 
 

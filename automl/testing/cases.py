@@ -114,6 +114,14 @@ class TaskPluginTestCase(ModelSpecChecks):
         task = catalog.task(self.task)
         assert task.sample_data is not None, "the conformance kit needs TaskSpec.sample_data"
 
+    def test_presets_of_the_task_name_one_of_its_metrics(self, catalog: Catalog) -> None:
+        """Every registered preset reads (a faulty one raises here, naming its file); the task's fit it."""
+        from automl import presets
+
+        for preset in presets.registered(catalog.pm):
+            if preset.task == self.task:
+                presets.check(preset, catalog)
+
     def test_metric_directions_are_right(self, catalog: Catalog, sample: SampleSetup) -> None:
         """A fitted model scores better than its own predictions shuffled across rows."""
         X_train, y_train, X_valid, y_valid = sample.first_fold()

@@ -6,7 +6,9 @@ task is loaded or a model is built, and a missing one names the extra to install
 
 from __future__ import annotations
 
+import importlib.resources
 from collections.abc import Callable
+from importlib.resources.abc import Traversable
 from typing import Any
 
 from automl import MetricSpec, ModelSpec, TaskSpec, hookimpl
@@ -33,6 +35,12 @@ def automl_register_models(register: Callable[[ModelSpec], None]) -> None:
 def automl_register_metrics(register: Callable[[MetricSpec], None]) -> None:
     for spec in METRICS:
         register(spec)
+
+
+@hookimpl
+def automl_register_presets(register: Callable[[Traversable], None]) -> None:
+    # a file of this package, not a path: an installed wheel holds it too
+    register(importlib.resources.files(__name__) / "presets" / "defect_inspection.yaml")
 
 
 @hookimpl

@@ -22,7 +22,7 @@ import pluggy
 import pytest
 
 import automl.hookspecs
-from automl import AutoML
+from automl import AutoML, presets
 from automl.catalog import build_catalog
 from automl.testing import sample_setup
 from automl_plugins.tabular.demo import churn_frame
@@ -183,6 +183,10 @@ def test_register_examples_register_what_they_say(doc_examples, tmp_path: Path) 
     assert catalog.model("ordered_tabular", "linear").task == "ordered_tabular"
     assert catalog.model("tabular", "prior").key == "prior"
     assert catalog.metric("tabular", "binary", "brier").direction == "minimize"
+    fraud = presets.load("card_fraud")  # automl_register_presets, checked against the catalog like any preset
+    presets.check(fraud, catalog)
+    assert (fraud.task, fraud.metric, fraud.wording["entity"]) == ("tabular", "f1", "payments")
+    assert fraud.plugin == "hook_docs_example_automl_register_presets_0"
     sample = sample_setup(catalog, "ordered_tabular", tmp_path)
     (train, valid), = sample.folds
     assert train.max() < valid.min(), "the ordered task validates on the last rows"

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import re
+from importlib.metadata import entry_points
+from pathlib import Path
+
 import pytest
 from sklearn.dummy import DummyClassifier
 
+import automl.plugins
 from automl import AutoML, ModelSpec, UserError, hookimpl
 from automl.catalog import build_catalog
 from automl.plugins import make_plugin_manager, register_plugin, unregister_plugin
@@ -94,3 +99,35 @@ def test_disabled_plugins_are_not_loaded(monkeypatch):
     assert "tabular" not in catalog.tasks
     with pytest.raises(UserError, match="unknown task 'tabular'"):
         catalog.task("tabular")
+
+
+# -- the built-ins are found through the automl entry points, like any third party ------------------------
+def test_the_core_names_no_plugin_module():
+    """No hand-kept list: no module of the core (automl/plugins.py first) names a built-in plugin's module."""
+    core = Path(automl.plugins.__file__).parent
+    named = [f"{path.relative_to(core)}: {match}" for path in sorted(core.rglob("*.py"))
+             for match in re.findall(r"automl_plugins\.\w+", path.read_text(encoding="utf-8"))]
+    assert named == [], named
+
+
+def test_every_plugin_comes_from_its_entry_point(monkeypatch):
+    monkeypatch.delenv("AUTOML_DISABLE_PLUGINS", raising=False)
+    declared = {ep.name: ep.value for ep in entry_points(group="automl")}
+    assert {"tabular", "image", "text", "finetune", "recommend", "forecast"} <= set(declared)
+    pm = make_plugin_manager()
+    assert {name: pm.get_plugin(name).__name__ for name in declared} == declared
+    assert automl.plugins.builtin_plugins() == {k: v for k, v in declared.items() if v.startswith("automl_plugins.")}
+
+
+def test_a_builtin_without_its_entry_point_is_not_loaded(monkeypatch):
+    """Nothing falls back to a list: drop an entry point and its plugin, tasks and presets are gone."""
+    monkeypatch.delenv("AUTOML_DISABLE_PLUGINS", raising=False)
+    every = entry_points(group="automl")
+    monkeypatch.setattr(automl.plugins, "entry_points", lambda group: [ep for ep in every if ep.name != "text"])
+    catalog = build_catalog()
+    assert "tabular" in catalog.tasks and "text" not in catalog.tasks
+    assert catalog.pm.get_plugin("text") is None
+    from automl import presets
+
+    assert "churn" in presets.names(catalog.pm) and "ticket_routing" not in presets.names(catalog.pm)
+    assert make_plugin_manager(load_entry_points=False).list_name_plugin() == []

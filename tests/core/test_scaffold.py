@@ -35,6 +35,7 @@ def _expected_files(names: PluginNames) -> set[str]:
         f"{names.module}/task.py",
         f"{names.module}/models.py",
         f"{names.module}/metrics.py",
+        f"{names.module}/presets/{names.task}.yaml",
         f"tests/test_{names.module}.py",
     }
 
@@ -75,7 +76,8 @@ def test_the_hook_module_holds_only_hook_implementations(tmp_path):
         assert isinstance(node, ast.FunctionDef), f"{type(node).__name__} at line {node.lineno} is not a hook"
         assert [ast.unparse(d) for d in node.decorator_list] == ["hookimpl"], node.name
         functions.append(node.name)
-    assert functions == ["automl_register_tasks", "automl_register_models", "automl_register_metrics"]
+    assert functions == ["automl_register_tasks", "automl_register_models", "automl_register_metrics",
+                         "automl_register_presets"]
     assert "from automl import MetricSpec, ModelSpec, TaskSpec, hookimpl" in source
 
 
@@ -174,6 +176,10 @@ def test_generated_plugin_installs_passes_its_tests_and_runs(installed_plugin, t
     assert lines[start + 1].split() == ["tasks:", names.task]
     assert lines[start + 2].split() == ["models:", "ridge,", "mean"]
     assert lines[start + 3].split() == ["metrics:", "mae"]
+    listed = cli("presets", cwd=tmp_path)  # its preset file, found in the installed package
+    assert listed.returncode == 0, listed
+    mine = [line for line in listed.stdout.splitlines() if line.startswith(f"{names.task} ")]
+    assert len(mine) == 1 and f"plugin {names.name}" in mine[0] and "mae" in mine[0], listed
 
     sample = _run(sys.executable, "-c", f"from {names.module}.task import sample_data; sample_data('.')", cwd=tmp_path)
     assert sample.returncode == 0, sample.stderr

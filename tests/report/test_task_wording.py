@@ -226,7 +226,7 @@ def test_interrupt_hint_names_the_real_run_folder(tmp_path: Path, monkeypatch: p
 
     folder = tmp_path / "my runs" / "churn"
 
-    def interrupted(_path: object, options: automl.workflow.FitOptions, echo: object = None) -> None:
+    def interrupted(_path: object, options: automl.workflow.FitOptions, echo: object = None, **_: object) -> None:
         Path(options.run_dir).mkdir(parents=True)
         (Path(options.run_dir) / "run.json").write_text("{}")
         raise KeyboardInterrupt

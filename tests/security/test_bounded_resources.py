@@ -200,10 +200,11 @@ def test_workers_zero_is_one_line(tmp_path: Path, churn_csv: Path, cli, user_err
 
 
 def test_negative_workers_are_refused(churn_csv: Path, tmp_path: Path) -> None:
+    from automl.api import Run
     from automl.workflow import FitOptions, start_run
 
     with pytest.raises(UserError, match="--workers must be at least 1"):
-        start_run(churn_csv, FitOptions(workers=-4, target="churned", run_dir=tmp_path / "run"))
+        start_run(churn_csv, FitOptions(workers=-4, target="churned", run_dir=tmp_path / "run"), open_run=Run)
     assert not (tmp_path / "run").exists()
 
 
