@@ -12,6 +12,7 @@ their SHAP values are summed (SHAP values are additive).
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -119,6 +120,19 @@ def sample_rows(validation: Validation, seed: int) -> np.ndarray:
     return np.sort(np.random.default_rng(seed).choice(n, MAX_ROWS, replace=False))
 
 
+def round_fits(baseline_seconds: float, columns: int) -> bool:
+    """Whether one shuffle round (a prediction per column, each about as long as the baseline's, which also
+    loaded the models) fits in what is left of a fit's time budget; always true outside a budgeted fit.
+
+    The loop's limit only stops it between rounds: without this check a slow ensemble (a 300-tree forest
+    among its members) ran its first round long after the budget had ended.
+    """
+    from automl.report import budget
+
+    left = budget.seconds_left()
+    return math.isinf(left) or baseline_seconds * columns <= BUDGET_SHARE * left
+
+
 def time_limit() -> float:
     """Seconds the shuffles may take: TIME_LIMIT_SECONDS, or half of what is left of a fit's time budget
     (SHAP and the report come after them)."""
@@ -146,6 +160,8 @@ def permutation_importance(predict: Any, X: pd.DataFrame, y: np.ndarray, metric:
     limit = time_limit()
     with threadpool_limits(1):  # many small predictions: OpenMP start-up would dominate
         baseline = float(metric.fn(y, predict(X)))
+        if not round_fits(time.perf_counter() - started, len(groups)):
+            return [], 0
         while rounds < REPEATS and (rounds == 0 or time.perf_counter() - started < limit):
             for column, features in groups.items():
                 shuffled = X.copy()

@@ -62,6 +62,9 @@ def compute(run: Any) -> Importances | str | None:
     metric = run.catalog.metric(manifest["task"], manifest["kind"], manifest["metric"])
     predictor = explain.FoldPredictor(run, validation, rows)
     permutation, rounds = explain.permutation_importance(predictor.predict, X, y, metric, groups, seed=seed)
+    if not rounds:
+        return ("Column importances are left out: the run's time budget ended before one round of shuffles "
+                f"could run; 'automl report {run.path}' computes them without a budget.")
     shap, shap_from = shap_values(run, predictor, X, groups)
     return Importances(permutation, rounds, len(X), shap, shap_from)
 

@@ -237,3 +237,26 @@ def test_a_lightgbm_refit_stops_at_its_deadline(tmp_path: Path) -> None:
     assert time.time() - started < 10.0
     assert 1 <= model.best_iteration < 100_000
     assert np.asarray(model.predict(X)).shape[0] == len(X)
+
+
+def test_column_importance_skips_a_round_that_cannot_fit_the_time_left() -> None:
+    """The shuffle loop stops only between rounds: a round that cannot end before the fit's budget is not started
+    (a slow ensemble once ran its first round 15 s past a 20 s budget)."""
+    from automl.report import budget
+    from automl_plugins.tabular import explain
+
+    X = pd.DataFrame({"a": np.arange(40.0), "b": np.arange(40.0) % 3})
+    y = (X["a"] > 20).to_numpy().astype(int)
+    metric = type("Metric", (), {"direction": "maximize", "fn": staticmethod(lambda t, p: float(np.mean(t == p)))})
+
+    def slow(frame: pd.DataFrame) -> np.ndarray:
+        time.sleep(0.3)
+        return (frame["a"] > 20).to_numpy().astype(int)
+
+    groups = {"a": ["a"], "b": ["b"]}
+    assert explain.round_fits(30.0, 7)  # no budget: the loop keeps its own cap
+    with budget.ending_by(time.time() + 0.5):
+        assert explain.permutation_importance(slow, X, y, metric, groups) == ([], 0)
+    with budget.ending_by(time.time() + 60.0):
+        found, rounds = explain.permutation_importance(slow, X, y, metric, groups)
+    assert rounds >= 1 and [i.column for i in found][0] == "a"
