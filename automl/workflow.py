@@ -289,27 +289,26 @@ def _search_and_finish(run: RunDir, setup: SearchSetup, quiet: bool, storage: st
 
     write_leaderboard_files(run, study)
     echo(delivered_line(study, manifest["metric"]))  # what was delivered and, unless it tops the board, why
-    _measure_deployment(run, setup, clock)
-    _fit_finished(run, setup, clock)
+    from automl.api import Run
+
+    final = Run(run, setup.catalog)  # one object: the final model is loaded once, for all that follows
+    _measure_deployment(final, setup, clock)
+    _fit_finished(final, setup, clock)
     run.update_manifest(status="finished", finished=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
 
 
-def _measure_deployment(run: RunDir, setup: SearchSetup, clock: RunClock) -> None:
-    from automl.api import Run
+def _measure_deployment(final: Any, setup: SearchSetup, clock: RunClock) -> None:
     from automl.report.deployment import BUDGET_SHARE, measure
 
-    final = Run(run, setup.catalog)
     left = clock.seconds_left()
-    measure(run.best, final.members(), setup.dataset.X, None if left is None else BUDGET_SHARE * left)
+    measure(final.dir.best, final.members(), setup.dataset.X, None if left is None else BUDGET_SHARE * left)
 
 
-def _fit_finished(run: RunDir, setup: SearchSetup, clock: RunClock) -> None:
+def _fit_finished(final: Any, setup: SearchSetup, clock: RunClock) -> None:
     """Plugins save the slow parts of their report sections now (hook ``automl_fit_finished``), so that
     ``automl report`` only reads them; they keep to what is left of the time budget."""
-    from automl.api import Run
     from automl.report import budget
 
-    final = Run(run, setup.catalog)
     with budget.ending_by(clock.end):
         _save_interval(final, setup)
         call_each(setup.catalog.pm, "automl_fit_finished", run=final)
