@@ -295,8 +295,9 @@ def _search_and_finish(run: RunDir, setup: SearchSetup, quiet: bool, storage: st
 
     write_leaderboard_files(run, study)
     echo(delivered_line(study, manifest["metric"]))  # what was delivered and, unless it tops the board, why
-    _measure_deployment(open_run(run, setup.catalog), setup, clock)
-    _fit_finished(open_run(run, setup.catalog), setup, clock)
+    final = open_run(run, setup.catalog)  # one object: the final model is loaded once, for all that follows
+    _measure_deployment(final, setup, clock)
+    _fit_finished(final, setup, clock)
     run.update_manifest(status="finished", finished=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
 
 

@@ -275,9 +275,11 @@ def refit_and_save(setup: SearchSetup, study: optuna.Study, selection: Selection
         if fits and _refit(setup, spec, params, folder, deadline, killable=fallback and fork_safe):
             member["refit"] = True
         elif fallback:
-            fork_safe = False  # loading models may run OpenMP here; a child forked after that can hang
-            fold_models = artifacts.load_models(setup.run.artifact_store(), trial, spec)
-            member["folds"] = save_folds(spec, fold_models, folder)
+            folds = artifacts.copy_models(setup.run.artifact_store(), trial, folder)
+            if folds is None:  # not signed here: loaded (probed first) and saved again
+                fork_safe = False  # loading models may run OpenMP here; a child forked after that can hang
+                folds = save_folds(spec, artifacts.load_models(setup.run.artifact_store(), trial, spec), folder)
+            member["folds"] = folds
             member["refit"] = False
         elif not members:  # no other way to serve the first member: refit it, told to stop at the deadline
             spec.save(spec.build(dict(params), setup.context(deadline=deadline)).fit(X, y), folder)

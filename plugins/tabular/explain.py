@@ -80,20 +80,12 @@ class FoldPredictor:
     """The final model's out-of-fold predictions: each row through the fold model that did not train on it."""
 
     def __init__(self, run: Any, validation: Validation, rows: np.ndarray) -> None:
-        from automl.search import artifacts
-
         self.fold = validation.fold[rows]
-        description = run.model_description()
-        study = run.study()
-        store = run.dir.artifact_store()
-        trials = {t.number: t for t in study.get_trials(deepcopy=False)}
         self.members = []
-        for member in description["members"]:
-            trial = trials[member["trial"]]
-            spec = run.catalog.model(description["task"], member["model"])
-            models = artifacts.load_models(store, trial, spec)
+        for member in run.model_description()["members"]:
+            models = run.fold_models(member["trial"])
             if len(self.fold) and int(self.fold.max()) >= len(models):
-                raise UserError(f"trial {trial.number} holds {len(models)} fold models, but the validation "
+                raise UserError(f"trial {member['trial']} holds {len(models)} fold models, but the validation "
                                 "predictions have more folds; the run directory was modified or is corrupt")
             self.members.append((models, float(member["weight"]), member["model"]))
 

@@ -22,6 +22,7 @@ from automl_plugins.tabular import explain
 FILE = "column_importance.json"
 MAX_ROUNDS = 100  # shuffle rounds a saved file may claim
 MAX_SOURCE_CHARS = 200
+LEFT_OUT = "left_out"  # the saved note of a fit that had no time for them
 
 
 @dataclass(frozen=True)
@@ -94,15 +95,23 @@ def save(run: Any) -> None:
     found = compute(run)
     if isinstance(found, Importances):
         cache.save_json(run.dir.best, FILE, to_json(found))
+    elif isinstance(found, str):  # the fit's own report reads the note instead of trying again, out of time
+        cache.save_json(run.dir.best, FILE, {LEFT_OUT: found})
 
 
-def load(run: Any) -> Importances | None:
-    """The importances saved for this run's final model, or None (not saved, unreadable, another model's)."""
-    from automl.report import cache
+def load(run: Any) -> Importances | str | None:
+    """The importances saved for this run's final model; None when not saved, unreadable or another model's.
+
+    When the fit had to leave them out, the note it saved is returned inside a budgeted fit (the report
+    that ends the fit, with even less time left), and None otherwise: ``automl report`` computes them.
+    """
+    from automl.evidence import budget, cache
 
     content = cache.load_json(run, FILE)
     if content is None:
         return None
+    if isinstance(content, dict) and isinstance(content.get(LEFT_OUT), str):
+        return content[LEFT_OUT] if math.isfinite(budget.seconds_left()) else None
     try:
         return from_json(content, set(explain.feature_groups(run.schema())))
     except (TypeError, ValueError, KeyError) as exc:

@@ -34,3 +34,6 @@ def test_no_time_to_refit_keeps_the_validated_fold_models(churn_csv: Path, tmp_p
     expected = np.mean([model.predict(batch.X) for model in folds], axis=0)
     predicted = reloaded.predict(churn_csv)
     assert np.allclose(predicted.filter(like="proba_").to_numpy(), expected)
+    # the fold models served by the final model are the ones explanations use: loaded once, not twice
+    assert reloaded.fold_models(best.number) is reloaded.members()[0][0].models
+    assert [type(m) for m in reloaded.fold_models(best.number)] == [type(m) for m in folds]
