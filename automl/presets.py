@@ -25,15 +25,10 @@ if TYPE_CHECKING:
     import pluggy
 
     from automl.catalog import Catalog
+    from automl.specs import TaskSpec
     from automl.workflow import FitOptions
 
 SUFFIXES = (".yaml", ".yml")
-# the same names as FitOptions.task_options (the fit flags of the task plugins)
-OPTION_TYPES: dict[str, tuple[type, ...]] = {
-    "text_column": (str,), "backbone": (str, list), "user_column": (str,), "item_column": (str,),
-    "rating_column": (str,), "time_column": (str,), "top_k": (int,), "items": (str,), "horizon": (int,),
-    "date_column": (str,), "id_column": (str,), "problem_type": (str,),
-}
 WORDING_TYPES: dict[str, tuple[type, ...]] = {
     "entity": (str,), "target": (str,), "positive": (str,), "positive_label": (str, int), "labels": (dict,),
 }
@@ -71,11 +66,17 @@ def registered(pm: pluggy.PluginManager | None = None) -> list[Preset]:
     A plugin's faulty preset fails here with its file and plugin named, and two
     plugins registering one name is an error naming both, as for tasks.
     """
+    from automl.catalog import build_catalog
     from automl.plugins import make_plugin_manager
 
+    pm = pm or make_plugin_manager()
     found: Registry[Preset] = Registry("preset")
-    for impl in (pm or make_plugin_manager()).hook.automl_register_presets.get_hookimpls():
+    for impl in pm.hook.automl_register_presets.get_hookimpls():
         impl.function(register=_register_for(found, impl.plugin_name))
+    catalog = build_catalog(pm)
+    for preset in found:  # its options against its task's declarations (a task not installed: when used)
+        if preset.task in catalog.tasks:
+            _check_options(preset, catalog.task(preset.task), catalog, f"'{preset.name}' of plugin '{preset.plugin}'")
     return sorted(found, key=lambda preset: preset.name)
 
 
@@ -150,7 +151,7 @@ def _checked(data: dict[str, Any], where: str, stem: str) -> Preset:
     for key in REQUIRED:
         if key not in data:
             raise UserError(f"preset {where} lacks the key '{key}'; add e.g. '{key}: tabular'")
-    _check_keys(data.get("options") or {}, OPTION_TYPES, where, "options.")
+    _check_option_names(data.get("options") or {}, where)  # their values: by the task's declarations (check)
     _check_wording(data.get("wording") or {}, where)
     budget = data.get("time_budget")
     if budget is not None and budget <= 0:
@@ -173,6 +174,25 @@ def _check_keys(data: Any, types: dict[str, tuple[type, ...]], where: str, prefi
             wanted = " or ".join(_TYPE_NAMES[t] for t in types[key] if not (t is int and float in types[key]))
             raise UserError(f"preset {where}: '{prefix}{key}' must be {wanted}, not {_kind(value)} ({value!r})"
                             + _quote_hint(value))
+
+
+def _check_option_names(options: Any, where: str) -> None:
+    if not isinstance(options, dict):
+        raise UserError(f"preset {where}: 'options' must be a mapping, not {_kind(options)}")
+    for key in options:
+        if not isinstance(key, str) or not key.isidentifier():
+            raise UserError(f"preset {where}: 'options' has the key {key!r}; option names are like 'horizon'")
+
+
+def _check_options(preset: Preset, task: TaskSpec, catalog: Catalog, where: str | None = None) -> None:
+    """The preset's options against what its task declares, named as a preset names them."""
+    from automl.errors import in_python_words
+    from automl.task_options import check_given
+
+    try:
+        check_given(task, preset.options, catalog)
+    except UserError as exc:
+        raise UserError(f"preset {where or repr(preset.name)}: option {in_python_words(str(exc))}") from None
 
 
 def _check_wording(wording: Any, where: str) -> None:
@@ -206,6 +226,7 @@ def check(preset: Preset, catalog: Catalog) -> None:
         valid = sorted({m.name for m in catalog.metrics if task.name in m.tasks})
         raise UserError(f"preset '{preset.name}': metric '{preset.metric}' is not a {task.name} metric; "
                         f"valid: {', '.join(valid) or '(none)'}")
+    _check_options(preset, task, catalog)
 
 
 PRESET_FIELDS = ("task", "metric", "time_budget")

@@ -51,6 +51,11 @@ class MetricSpec:
     rows instead would drop some of each user's held-out items and bias every
     resample below the score. ``bootstrap=False`` says no interval means
     anything (a property of the whole set, like catalogue coverage).
+
+    ``tie_breaker`` marks a smooth score of the same predictions (log-loss)
+    that settles ties of a coarse one: trials whose accuracy or F1 are equal,
+    or within one bootstrap standard error, are ordered by it. At most one
+    metric of a task and kind should set it; it must be minimised.
     """
 
     name: str
@@ -63,6 +68,7 @@ class MetricSpec:
     unit: str = "rows"
     unit_scores: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
     bootstrap: bool = True
+    tie_breaker: bool = False
 
     def applies_to(self, task: str, kind: str) -> bool:
         return task in self.tasks and (not self.kinds or kind in self.kinds)
@@ -207,6 +213,46 @@ class TaskWords:
         return self.metrics.get(name, name)
 
 
+OPTION_TYPES: tuple[type, ...] = (str, int, float, Path)
+
+
+@dataclass(frozen=True)
+class TaskOption:
+    """One option a task reads, declared once: the ``automl fit`` flag, the key of
+    ``AutoML(options={...})`` and of a preset's ``options:``, and the help line.
+
+    The flag is made from ``name``: ``text_column`` is ``--text-col``, ``top_k``
+    is ``--top-k``. ``type`` is ``str``, ``int``, ``float`` or ``Path`` (a file
+    or folder the task reads: made absolute, so a resumed run finds it, and
+    never deleted by ``--force``). ``choices`` limits the values; ``multiple``
+    lets the flag repeat, and the task then gets a list. ``minimum`` bounds a
+    number. ``default`` is the value the task uses when the option is not given
+    (shown in the help); ``None`` means the task decides from the data, as
+    ``help`` should say. ``at_predict`` makes it an option of ``automl
+    predict`` and ``Run.predict`` too (recommend's ``top_k``).
+
+    Every value given, from the command line, Python or a preset, is checked
+    against this declaration before the task sees it.
+    """
+
+    name: str
+    help: str
+    type: type = str
+    choices: tuple[str, ...] = ()
+    multiple: bool = False
+    minimum: float | None = None
+    default: Any = None
+    at_predict: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.name.isidentifier() or not self.name.islower():
+            raise ValueError(f"task option {self.name!r}: the name must be a lower-case Python identifier")
+        if self.type not in OPTION_TYPES:
+            raise ValueError(f"task option {self.name!r}: type must be one of str, int, float, Path")
+        if self.choices and self.type is not str:
+            raise ValueError(f"task option {self.name!r}: choices are for str options")
+
+
 @dataclass(frozen=True)
 class TaskSpec:
     """A kind of problem: how to recognise, load, split and predict its data.
@@ -226,10 +272,11 @@ class TaskSpec:
 
     ``words`` is how its report speaks (:class:`TaskWords`); ``None`` gives neutral words.
 
-    ``options`` names the task options it reads (``problem_type``,
-    ``text_column``, ``horizon``...: the task-specific flags of ``automl fit``,
-    ``--text-col`` for ``text_column``). Any other one given to the task is
-    refused in one line rather than silently ignored.
+    ``options`` declares the task options it reads (:class:`TaskOption`:
+    ``problem_type``, ``text_column``, ``horizon``...); ``automl fit`` makes a
+    flag of each (``--text-col`` for ``text_column``). Any other option given
+    to the task is refused in one line rather than silently ignored. A plain
+    name instead of a declaration still works (a text option with no help).
     """
 
     name: str
@@ -245,13 +292,26 @@ class TaskSpec:
     needs_input: bool = True
     fold_models_serve: bool = True
     description: str = ""
-    options: tuple[str, ...] | None = None
+    options: tuple[TaskOption | str, ...] | None = None
     words: TaskWords | None = None
+
+    def __post_init__(self) -> None:
+        if self.options is not None:  # a bare name is a text option; one declaration type from here on
+            declared = tuple(o if isinstance(o, TaskOption) else TaskOption(o, "") for o in self.options)
+            object.__setattr__(self, "options", declared)
+
+    @property
+    def declared_options(self) -> tuple[TaskOption, ...]:
+        return tuple(o for o in self.options or () if isinstance(o, TaskOption))
+
+    def option(self, name: str) -> TaskOption | None:
+        """The declaration of option ``name``, or None when this task does not read it."""
+        return next((o for o in self.declared_options if o.name == name), None)
 
     def takes_option(self, name: str) -> bool:
         """Whether ``name`` (a key of ``FitOptions.task_options``) is one this task reads; a task that
         declares no ``options`` (``None``, third-party plugins written before) is given all of them."""
-        return self.options is None or name in self.options
+        return self.options is None or self.option(name) is not None
 
 
 def take(X: Any, index: np.ndarray) -> Any:

@@ -6,4 +6,5 @@ search and leaderboard above it read and write them.
 """
 
 FAIL_REASON = "fail_reason"  # why a trial failed: one line, shown on the leaderboard
+TIE_BREAK_ATTR = "tie_break_metric"  # on the study: the metric that orders tied trials (MetricSpec.tie_breaker)
 INTERRUPTED_ATTR = "interrupted"  # the trial's process was killed or its worker lost, not a failure of the model

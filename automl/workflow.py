@@ -7,6 +7,7 @@ the same space on the same splits.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import time
@@ -44,6 +45,7 @@ from automl.search.objective import Objective
 from automl.search.setup import SearchSetup
 from automl.search.space import enqueue_starting_points
 from automl.specs import DataSource, TaskSpec
+from automl.trial_attrs import TIE_BREAK_ATTR
 
 Echo = Callable[[str], None]
 # Opens a finished run as the public automl.api.Run (callers pass the class itself): the steps after the refit
@@ -136,8 +138,6 @@ def _check_named(options: FitOptions) -> None:
 def _cap_workers(options: FitOptions, echo: Echo) -> FitOptions:
     """``--workers`` held to this machine's CPUs and the trial budget, with a ``note:`` when it is cut
     (each worker is a whole process: 100,000 of them would take the machine down)."""
-    import dataclasses
-
     from automl.limits import cap_workers
 
     workers, note = cap_workers(options.workers, usable_cpus(), options.trials)
@@ -180,7 +180,10 @@ def start_run(source: DataSource, options: FitOptions, echo: Echo = _quiet_echo,
     catalog = build_catalog()
     task_options = {"target": options.target, **options.task_options}
     task = catalog.task(options.task) if options.task != "auto" else detect_task(catalog, source, task_options)
-    task_option_rules.check_given(task, options.task_options)  # an option the task would ignore: refused
+    # checked against the task's declarations (an option it would ignore is refused) and in their types
+    options = dataclasses.replace(options, task_options=task_option_rules.check_given(task, options.task_options,
+                                                                                      catalog))
+    task_options = {"target": options.target, **options.task_options}
     dataset = task.load(source, {**task_options, **task_option_rules.metric_hint(catalog, task.name, options.metric)})
     metric = catalog.metric(task.name, dataset.kind, options.metric or task.default_metric(dataset))
     models = list(options.models or [m.key for m in catalog.models_for(task.name, dataset.kind)])
@@ -229,6 +232,7 @@ def start_run(source: DataSource, options: FitOptions, echo: Echo = _quiet_echo,
              f"{plural(len(models), 'model family', 'model families')}")
         setup = build_setup(run, catalog, dataset=dataset)
         study = open_study(run, metric.direction, options.seed, storage=options.storage)
+        study.set_user_attr(TIE_BREAK_ATTR, setup.tie_break_metric)  # orders tied trials wherever they are ranked
         if options.storage:
             publish_run(study, run)
         enqueue_starting_points(study, setup.models)

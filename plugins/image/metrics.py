@@ -45,13 +45,14 @@ def log_loss(y: np.ndarray, proba: np.ndarray) -> float:
 
 
 def _spec(name: str, fn: Callable[[np.ndarray, np.ndarray], float], direction: str, proba: bool,
-          description: str) -> MetricSpec:
-    return MetricSpec(name, fn, direction, proba, TASKS, KINDS, description)  # type: ignore[arg-type]
+          description: str, tie_breaker: bool = False) -> MetricSpec:
+    return MetricSpec(name, fn, direction, proba, TASKS, KINDS, description,  # type: ignore[arg-type]
+                      tie_breaker=tie_breaker)
 
 
 METRICS = (
     _spec("accuracy", accuracy, "maximize", False, "share of images whose most probable class is right"),
     _spec("balanced_accuracy", balanced_accuracy, "maximize", False, "mean recall over classes"),
     _spec("f1_macro", f1_macro, "maximize", False, "F1 averaged over classes, each class counting equally"),
-    _spec("log_loss", log_loss, "minimize", True, "cross-entropy of the class probabilities"),
+    _spec("log_loss", log_loss, "minimize", True, "cross-entropy of the class probabilities", tie_breaker=True),
 )

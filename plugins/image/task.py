@@ -17,7 +17,7 @@ import numpy as np
 from automl import Batch, Dataset, TaskSpec
 from automl.errors import UserError
 from automl.predictions import add_class_columns
-from automl.specs import DataSource, Fold, TaskWords
+from automl.specs import DataSource, Fold, TaskOption, TaskWords
 from automl_plugins.image import files, pixels, sources
 from automl_plugins.image.backend import import_torch
 
@@ -188,6 +188,8 @@ IMAGE = TaskSpec(
     # would be cut off at the budget anyway (a 300 s MNIST run with 3 networks took 415 s before that cut).
     ensemble=False,
     description="image classification from a folder of class subfolders, or a CSV of image paths and labels",
-    options=("path_column",),
+    options=(
+        TaskOption("path_column", "In a CSV of images, the column of image paths (default: detected)."),
+    ),
     words=WORDS,
 )

@@ -29,7 +29,7 @@ import pandas as pd
 from automl import Batch, Dataset, TaskSpec
 from automl.data import read_table, source_name
 from automl.errors import UserError
-from automl.specs import DataSource, Fold, TaskWords
+from automl.specs import DataSource, Fold, TaskOption, TaskWords
 from automl_plugins.recommend import catalogue
 from automl_plugins.recommend import columns as cols
 
@@ -257,6 +257,14 @@ RECOMMEND = TaskSpec(
     sample_data=sample_data,
     ensemble=False,
     description="a user-item interactions log: top-K recommendations (popularity, item-kNN, EASE, ALS, BPR, NCF)",
-    options=("user_column", "item_column", "rating_column", "time_column", "top_k", "items"),
+    options=(
+        TaskOption("user_column", "The user id column (default: detected, e.g. userId)."),
+        TaskOption("item_column", "The item id column (default: detected, e.g. movieId)."),
+        TaskOption("rating_column", "The rating column, or 'none' for implicit feedback only."),
+        TaskOption("time_column", "The timestamp column, or 'none' for a random per-user split."),
+        TaskOption("top_k", "Items per user that validation scores and predict recommends.", type=int, minimum=1,
+                   default=DEFAULT_TOP_K, at_predict=True),
+        TaskOption("items", "Item metadata CSV (titles, genres).", type=Path),
+    ),
     words=WORDS,
 )

@@ -68,12 +68,9 @@ def training_features(manifest: dict[str, Any], schema: dict[str, Any]) -> pd.Da
 
 def fold_models_available(run: Any) -> bool:
     """Whether every member's trial kept its fold models in the safe archive (older runs pickled them)."""
-    from automl.search import artifacts
-
-    trials = {t.number: t for t in run.study().get_trials(deepcopy=False)}
     members = run.model_description()["members"]
     numbers = [m.get("trial") if isinstance(m, dict) else None for m in members]
-    return all(isinstance(n, int) and n in trials and artifacts.has_models(trials[n]) for n in numbers)
+    return all(isinstance(n, int) and run.has_fold_models(n) for n in numbers)
 
 
 class FoldPredictor:
@@ -208,13 +205,9 @@ def shap_source(run: Any, predictor: FoldPredictor) -> tuple[list[Any], str] | N
     for models, _, key in sorted(predictor.members, key=lambda m: -m[1]):
         if key == "lightgbm" and hasattr(models[0], "contributions"):
             return models, "the final model's LightGBM member"
-    from automl.search import artifacts
-    from automl.search.finalize import ranked_trials
-    from automl.search.space import MODEL_PARAM
+    from automl.kit import MODEL_PARAM
 
-    for trial in ranked_trials(run.study()):
-        if trial.params.get(MODEL_PARAM) == "lightgbm" and artifacts.has_models(trial):
-            spec = run.catalog.model(run.manifest["task"], "lightgbm")
-            return (artifacts.load_models(run.dir.artifact_store(), trial, spec),
-                    f"the best LightGBM trial (#{trial.number})")
+    for trial in run.ranked_trials():
+        if trial.params.get(MODEL_PARAM) == "lightgbm" and run.has_fold_models(trial.number):
+            return run.fold_models(trial.number), f"the best LightGBM trial (#{trial.number})"
     return None

@@ -70,7 +70,8 @@ def rmse(y: np.ndarray, pred: np.ndarray) -> float:
 
 METRICS = (
     MetricSpec("roc_auc", roc_auc, "maximize", True, TASKS, CLASSIFICATION, "area under the ROC curve"),
-    MetricSpec("log_loss", log_loss, "minimize", True, TASKS, CLASSIFICATION, "cross-entropy of the probabilities"),
+    MetricSpec("log_loss", log_loss, "minimize", True, TASKS, CLASSIFICATION, "cross-entropy of the probabilities",
+               tie_breaker=True),
     MetricSpec("accuracy", _label_metric("accuracy_score"), "maximize", False, TASKS, CLASSIFICATION),
     MetricSpec(
         "balanced_accuracy", _label_metric("balanced_accuracy_score"), "maximize", False, TASKS, CLASSIFICATION

@@ -14,9 +14,9 @@ from automl.data import read_table, source_name
 from automl.errors import UserError
 from automl.predictions import add_class_columns
 from automl.search.counts import plural
-from automl.specs import DataSource, Fold, TaskWords
+from automl.specs import DataSource, Fold, TaskOption, TaskWords
 from automl_plugins.tabular.columns import check_values, infer_columns, to_features
-from automl_plugins.tabular.problem_type import Request
+from automl_plugins.tabular.problem_type import PROBLEM_TYPES, Request
 from automl_plugins.tabular.target import analyse_target
 
 NAME = "tabular"
@@ -215,6 +215,10 @@ TABULAR = TaskSpec(
     format_predictions=format_predictions,
     sample_data=sample_data,
     description="tables (CSV, TSV, Parquet) with a target column: classification and regression",
-    options=("problem_type",),
+    options=(
+        TaskOption("problem_type", "The kind of problem (default: inferred from the target; a metric such as rmse "
+                                   "implies it): regression makes an integer target with few values (ratings, "
+                                   "counts) a number.", choices=PROBLEM_TYPES),
+    ),
     words=WORDS,
 )

@@ -21,6 +21,7 @@ METRICS = (
                "F1 of the positive (second sorted) class"),
     MetricSpec("f1_macro", _label_metric("f1_score", average="macro", zero_division=0), "maximize", False, TASKS,
                CLASSES, "F1 averaged over classes, each class counting equally"),
-    MetricSpec("log_loss", log_loss, "minimize", True, TASKS, CLASSES, "cross-entropy of the probabilities"),
+    MetricSpec("log_loss", log_loss, "minimize", True, TASKS, CLASSES, "cross-entropy of the probabilities",
+               tie_breaker=True),
     MetricSpec("roc_auc", roc_auc, "maximize", True, TASKS, ("binary",), "area under the ROC curve"),
 )

@@ -14,7 +14,7 @@ from automl.data import read_table, source_name
 from automl.errors import UserError
 from automl.predictions import add_class_columns
 from automl.search.counts import plural
-from automl.specs import DataSource, Fold, TaskWords
+from automl.specs import DataSource, Fold, TaskOption, TaskWords
 from automl_plugins.tabular.target import analyse_target, columns_listing
 from automl_plugins.text.columns import (
     could_be_text,
@@ -214,6 +214,8 @@ TEXT = TaskSpec(
     format_predictions=format_predictions,
     sample_data=sample_data,
     description="a table with a free-text column and a label: text classification (TF-IDF models)",
-    options=("text_column",),
+    options=(
+        TaskOption("text_column", "The column of free text (default: the longest text column)."),
+    ),
     words=WORDS,
 )

@@ -52,8 +52,9 @@ def test_every_shipped_preset_loads_and_names_a_task_and_one_of_its_metrics():
         assert preset.metric in task_metrics, (preset.name, preset.metric, sorted(task_metrics))
         assert preset.title and preset.description and preset.time_budget and preset.time_budget > 0
         assert preset.wording.get("entity") and preset.wording.get("target"), preset.name
-        for key in preset.options:
-            assert key in presets.OPTION_TYPES
+        task = catalog.task(preset.task)
+        for key in preset.options:  # each declared by its task (check above also checks the value)
+            assert task.option(key) is not None, (preset.name, key)
 
 
 def test_presets_command_lists_all_five(cli, tmp_path):
@@ -112,7 +113,7 @@ def test_unknown_preset_lists_the_available_ones(cli, user_error, folder):
     ("metric: roc_auc\n", ["lacks the key 'task'"]),
     ("task: tabular\ntime_budget: soon\n", ["'time_budget' must be a number", "'soon'"]),
     ("task: tabular\ntime_budget: -5\n", ["'time_budget' must be a positive"]),
-    ("task: tabular\noptions: {horizn: 3}\n", ["unknown key 'options.horizn'", "horizon"]),
+    ("task: tabular\noptions: [horizon]\n", ["'options' must be a mapping"]),
     ("task: tabular\nwording: {positive_label: yes}\n", ["'wording.positive_label'", "put quotes"]),
     ("task: tabular\nwording: {labels: {yes: left}}\n", ["'wording.labels'", "put quotes"]),
     ("task: [tabular\n", ["not valid YAML at line", "expected ',' or ']'"]),
@@ -125,6 +126,28 @@ def test_a_malformed_preset_file_names_the_file_and_the_key(tmp_path, text, frag
         presets.load(path)
     message = str(caught.value)
     assert str(path) in message and "\n" not in message
+    for fragment in fragments:
+        assert fragment in message, message
+
+
+@pytest.mark.parametrize(("text", "fragments"), [
+    ("task: forecast\noptions: {horizn: 3}\n", ["option horizn is not an option of any installed task",
+                                                  "did you mean horizon?"]),
+    ("task: tabular\noptions: {horizon: 3}\n", ["option horizon does not apply to the tabular task",
+                                                  "problem_type"]),
+    ("task: forecast\noptions: {horizon: '12'}\n", ["option horizon must be a whole number, not '12'"]),
+    ("task: forecast\noptions: {horizon: 0}\n", ["option horizon must be at least 1"]),
+    ("task: tabular\noptions: {problem_type: regresion}\n", ["must be one of binary, multiclass, regression",
+                                                              "did you mean 'regression'?"]),
+])
+def test_preset_options_are_checked_against_what_the_task_declares(tmp_path, text, fragments):
+    path = tmp_path / "mine.yaml"
+    path.write_text(text)
+    preset = presets.load(path)
+    with pytest.raises(UserError) as caught:
+        presets.check(preset, build_catalog())
+    message = str(caught.value)
+    assert message.startswith("preset 'mine': ") and "\n" not in message
     for fragment in fragments:
         assert fragment in message, message
 
@@ -246,7 +269,8 @@ def test_two_plugins_registering_one_name_are_both_named(automl_register_plugin)
 
 @pytest.mark.parametrize(("source", "fragments"), [
     (Preset(name="bad", task="tabular", time_budget=-1), ["'bad' of plugin 'faulty'", "positive number"]),
-    (Preset(name="bad", task="tabular", options={"horizn": 3}), ["'bad' of plugin 'faulty'", "'options.horizn'"]),
+    (Preset(name="bad", task="tabular", options={"horizn": 3}), ["'bad' of plugin 'faulty'", "option horizn",
+                                                                               "did you mean horizon?"]),
     ("a string", ["plugin 'faulty' registered a preset of type str"]),
 ])
 def test_a_plugins_faulty_preset_names_the_plugin(automl_register_plugin, source, fragments):
