@@ -21,7 +21,7 @@ demo: $(STAMP)
 
 test: $(STAMP) browser postgres
 	$(BIN)/lint-imports  # the layers of automl/ (docs/architecture.md, "Layers"; contracts in pyproject.toml)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=25  # the slowest tests, for the suite-time budget (docs/BENCHMARKS.md)
 
 # Debian's chromium, for the report tests in a real headless browser (tests/report/). Playwright drives this one and
 # downloads no browser. sudo when not root; apt-get update only when the first attempt fails. Without apt-get (or when

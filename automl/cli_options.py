@@ -83,6 +83,10 @@ def _click_option(option: TaskOption, show_default: bool) -> click.Option:
     help_text = option.help
     if option.multiple and "repeat" not in help_text.lower():
         help_text += " Repeat it for several."
+    if option.minimum is not None or option.maximum is not None:
+        low = "" if option.minimum is None else f"{option.minimum:g}"
+        high = "" if option.maximum is None else f"{option.maximum:g}"
+        help_text += f"  [range: {low}..{high}]"
     if show_default and option.default is not None:
         help_text += f"  [default: {option.default}]"
     return click.Option(

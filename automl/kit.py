@@ -14,7 +14,7 @@ What is here, by use:
 - declaring a plugin: :func:`hookimpl`, the specs (:class:`TaskSpec`,
   :class:`TaskOption`, :class:`TaskWords`, :class:`ModelSpec`,
   :class:`MetricSpec`, :class:`Dataset`, :class:`Batch`,
-  :class:`SearchContext`) and the errors (:class:`UserError`,
+  :class:`SearchContext`, :func:`take` for rows by position) and the errors (:class:`UserError`,
   :class:`MissingExtra`, :func:`require` for an optional package);
 - reading data: :func:`read_table`, :func:`source_name`,
   :func:`fingerprint`, dates (:func:`parse_dates`, :func:`date_order`,
@@ -47,7 +47,7 @@ _EXPORTS: dict[str, str] = {
     "hookimpl": "automl.hookspecs",
     "Batch": "automl.specs", "Dataset": "automl.specs", "DataSource": "automl.specs", "Fold": "automl.specs",
     "MetricSpec": "automl.specs", "ModelSpec": "automl.specs", "SearchContext": "automl.specs",
-    "TaskOption": "automl.specs", "TaskSpec": "automl.specs", "TaskWords": "automl.specs",
+    "TaskOption": "automl.specs", "TaskSpec": "automl.specs", "TaskWords": "automl.specs", "take": "automl.specs",
     "MissingExtra": "automl.errors", "UserError": "automl.errors", "require": "automl.errors",
     # reading data
     "fingerprint": "automl.data", "read_table": "automl.data", "source_name": "automl.data",
@@ -68,6 +68,8 @@ _EXPORTS: dict[str, str] = {
     "plural": "automl.search.counts",
     "Validation": "automl.evidence.validation", "load_validation": "automl.evidence.validation",
     "training_data_problem": "automl.evidence.validation",
+    # presets a plugin registers as objects (or as YAML files)
+    "Preset": "automl.presets",
     # a finished run
     "MODEL_PARAM": "automl.search.space",
 }

@@ -225,8 +225,8 @@ class TaskOption:
     is ``--top-k``. ``type`` is ``str``, ``int``, ``float`` or ``Path`` (a file
     or folder the task reads: made absolute, so a resumed run finds it, and
     never deleted by ``--force``). ``choices`` limits the values; ``multiple``
-    lets the flag repeat, and the task then gets a list. ``minimum`` bounds a
-    number. ``default`` is the value the task uses when the option is not given
+    lets the flag repeat, and the task then gets a list. ``minimum`` and
+    ``maximum`` bound a number. ``default`` is the value the task uses when the option is not given
     (shown in the help); ``None`` means the task decides from the data, as
     ``help`` should say. ``at_predict`` makes it an option of ``automl
     predict`` and ``Run.predict`` too (recommend's ``top_k``).
@@ -241,6 +241,7 @@ class TaskOption:
     choices: tuple[str, ...] = ()
     multiple: bool = False
     minimum: float | None = None
+    maximum: float | None = None
     default: Any = None
     at_predict: bool = False
 

@@ -132,6 +132,8 @@ def _one(option: TaskOption, value: Any) -> Any:
     number = int(value) if option.type is int else float(value)
     if option.minimum is not None and number < option.minimum:
         raise UserError(f"{where} must be at least {option.minimum:g}, not {number:g}")
+    if option.maximum is not None and number > option.maximum:
+        raise UserError(f"{where} must be at most {option.maximum:g}, not {number:g}")
     return number
 
 

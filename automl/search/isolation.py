@@ -13,6 +13,12 @@ and the search goes on.
 ``fork`` is used because the child needs the loaded data set and a fork shares
 it for free; the parent never fits a model while searching in this mode, so
 no OpenMP thread pool is copied half-initialised into a child.
+
+Parent and child talk over a socket pair made before the fork (nothing on
+disk another user could replace), in :mod:`automl.search.wire`'s format:
+JSON and raw numpy buffers, never a pickle. The parent reads while the child
+writes, a piece at a time, so a large result never blocks the child and the
+deadline still holds while it comes in.
 """
 
 from __future__ import annotations
@@ -20,16 +26,16 @@ from __future__ import annotations
 import importlib
 import multiprocessing
 import os
-import pickle
 import signal
+import socket
 import sys
-import tempfile
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import optuna
+
+from automl.search import wire
 
 GRACE_SECONDS = 5.0
 BUDGET_GRACE_SHARE = 0.02  # of the search time: how long past the search deadline a trial may take to stop
@@ -86,87 +92,115 @@ def budget_grace(search_seconds: float | None) -> float:
 
 
 def run_isolated(work: Callable[[Reporter], Any], report: Reporter, deadline: float) -> Any:
-    """``work(report)`` in a forked child; its result, or its exception as TrialPruned / RuntimeError."""
+    """``work(report)`` in a forked child; its result, or its exception as TrialPruned / ChildFailed.
+
+    The result may hold only the types :mod:`automl.search.wire` sends (an
+    estimator cannot come back: the child packs its models into a file).
+    """
     context = multiprocessing.get_context("fork")
-    parent_end, child_end = context.Pipe()
-    handle, result_path = tempfile.mkstemp(prefix="automl-trial-", suffix=".pkl")
-    os.close(handle)
+    parent_end, child_end = socket.socketpair()
     # not a daemon: joblib runs a daemon process's parallel loops on one core (a forest would fit on one);
     # the child never outlives this call, which kills or joins it
-    process = context.Process(target=_child, args=(work, child_end, parent_end, result_path, os.getpid()),
-                              daemon=False)
-    process.start()
-    child_end.close()
+    process = context.Process(target=_child, args=(work, child_end, parent_end, os.getpid()), daemon=False)
     try:
-        return _serve(process, parent_end, report, deadline, Path(result_path))
+        process.start()
+    except BaseException:
+        parent_end.close()
+        raise
+    finally:
+        child_end.close()
+    try:
+        return _serve(process, parent_end, report, deadline)
     finally:
         if process.is_alive():
             _kill(process)
         process.join(timeout=5)
         parent_end.close()
-        Path(result_path).unlink(missing_ok=True)
 
 
-def _serve(process: Any, conn: Any, report: Reporter, deadline: float, result_path: Path) -> Any:
+def _serve(process: Any, sock: socket.socket, report: Reporter, deadline: float) -> Any:
     started = time.time()
+    reader = wire.FrameReader(sock)
     while True:
         if time.time() >= deadline:
             _kill(process)
             raise TrialTimeout(f"killed after {time.time() - started:.0f}s: the trial ran past "
                                "its --trial-timeout or the end of the time budget")
-        if not conn.poll(min(POLL_SECONDS, max(deadline - time.time(), 0.01))):
+        sock.settimeout(min(POLL_SECONDS, max(deadline - time.time(), 0.01)))
+        try:
+            message = reader.pump()
+        except (EOFError, ConnectionError):
+            process.join(timeout=5)
+            raise TrialProcessDied(_death(process)) from None
+        except wire.WireError as exc:
+            raise ChildFailed(f"the trial's process sent an unreadable answer ({exc})") from None
+        if message is None:
             if not process.is_alive():
                 raise TrialProcessDied(_death(process))
             continue
-        try:
-            kind, payload = conn.recv()
-        except EOFError:
-            process.join(timeout=5)
-            raise TrialProcessDied(_death(process)) from None
+        kind = message.get("kind") if type(message) is dict else None
         if kind == "report":
-            conn.send(_answer(report, *payload))
+            try:
+                wire.send(sock, _answer(report, message["step"], message["value"]))
+            except OSError:  # the child died while the parent answered
+                process.join(timeout=5)
+                raise TrialProcessDied(_death(process)) from None
         elif kind == "done":
-            _import(payload)
-            with result_path.open("rb") as handle:
-                return pickle.load(handle)  # written by our own child a moment ago
+            _import(message["packages"])
+            return message["result"]
         elif kind == "pruned":
-            raise optuna.TrialPruned(payload)
+            raise optuna.TrialPruned(message["reason"])
+        elif kind == "error":
+            raise ChildFailed(message["reason"])
         else:
-            raise ChildFailed(payload)
+            raise ChildFailed(f"the trial's process sent an unknown message ({kind!r})")
 
 
-def _answer(report: Reporter, step: int, value: float) -> tuple[str, str]:
+def _answer(report: Reporter, step: int, value: float) -> dict[str, str]:
     try:
         report(step, value)
     except optuna.TrialPruned as exc:
-        return "prune", str(exc)
-    return "go", ""
+        return {"kind": "prune", "reason": str(exc)}
+    return {"kind": "go", "reason": ""}
 
 
-def _child(work: Callable[[Reporter], Any], conn: Any, parent_end: Any, result_path: str, parent: int) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    parent_end.close()  # else a dead parent's end stays open here, and waiting for its answer never ends
-    _die_with_parent(parent)
+def _child(work: Callable[[Reporter], Any], sock: socket.socket, parent_end: socket.socket, parent: int) -> None:
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+        parent_end.close()  # else a dead parent's end stays open here, and waiting for its answer never ends
+        _die_with_parent(parent)
+        sock.settimeout(None)
+        wire.send_frame(sock, _outcome(work, sock))
+    except BaseException:  # noqa: BLE001 - the parent is gone or the pipe broke: nobody to tell
+        pass
+    finally:
+        os._exit(0)  # no atexit handlers or inherited resources of the parent
+
+
+def _outcome(work: Callable[[Reporter], Any], sock: socket.socket) -> list[Any]:
+    """The frame that ends the child's conversation: its result, or why there is none.
+
+    Encoded in full before anything is sent, so a result holding a type the
+    format does not know (a TypeError naming it) fails the trial with that
+    reason rather than leaving half a frame on the socket.
+    """
+    reader = wire.FrameReader(sock)
 
     def report(step: int, value: float) -> None:
-        conn.send(("report", (step, value)))
-        verdict, reason = conn.recv()
-        if verdict == "prune":
-            raise optuna.TrialPruned(reason)
+        wire.send(sock, {"kind": "report", "step": int(step), "value": float(value)})
+        answer = reader.read()
+        if answer["kind"] == "prune":
+            raise optuna.TrialPruned(answer["reason"])
 
     before = set(sys.modules)
     try:
         result = work(report)
-        with open(result_path, "wb") as handle:
-            pickle.dump(result, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        conn.send(("done", sorted({name.split(".")[0] for name in set(sys.modules) - before})))
+        packages = sorted({name.split(".")[0] for name in set(sys.modules) - before})
+        return wire.frame({"kind": "done", "packages": packages, "result": result})
     except optuna.TrialPruned as exc:
-        conn.send(("pruned", str(exc)))
+        return wire.frame({"kind": "pruned", "reason": str(exc)})
     except BaseException as exc:  # noqa: BLE001 - every failure goes back to the parent as a reason
-        conn.send(("error", f"{type(exc).__name__}: {exc}"[:500]))
-    finally:
-        conn.close()
-        os._exit(0)  # no atexit handlers or inherited resources of the parent
+        return wire.frame({"kind": "error", "reason": f"{type(exc).__name__}: {exc}"[:500]})
 
 
 def _die_with_parent(parent: int) -> None:

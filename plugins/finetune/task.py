@@ -15,9 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from automl import Dataset, TaskSpec
-from automl.errors import UserError
-from automl.specs import DataSource, Fold, TaskOption
+from automl.kit import Dataset, DataSource, Fold, TaskOption, TaskSpec, UserError
 from automl_plugins.finetune import backbones
 from automl_plugins.text import task as text
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from importlib.resources.abc import Traversable
 from typing import Any
 
-from automl import MetricSpec, ModelSpec, TaskSpec, hookimpl
+from automl.kit import MetricSpec, ModelSpec, TaskSpec, hookimpl
 from automl_plugins.forecast.metrics import METRICS
 from automl_plugins.forecast.models import MODELS
 from automl_plugins.forecast.report import section

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from automl.errors import UserError
+from automl.kit import UserError
 
 
 @dataclass(frozen=True)

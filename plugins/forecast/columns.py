@@ -10,9 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from automl.data.dates import date_order, first_unreadable, parse_dates
-from automl.data.targets import refuse_non_finite
-from automl.errors import UserError
+from automl.kit import UserError, date_order, first_unreadable, parse_dates, refuse_non_finite
 from automl_plugins.tabular.target import columns_listing
 
 DATE_NAMES = re.compile(r"(^|_)(date|day|time|timestamp|datetime|ds|month|week|period|year|quarter)s?($|_)", re.I)
@@ -83,7 +81,7 @@ def find_columns(frame: pd.DataFrame, options: Mapping[str, Any], where: str) ->
 def _plain_columns(frame: pd.DataFrame, options: Mapping[str, Any], where: str) -> pd.DataFrame:
     """The frame without columns of nested values (Parquet lists, structs, maps), which no role can take;
     naming one as the date, target or id is one error line."""
-    from automl.data.tables import nested_kind
+    from automl.kit import nested_kind
 
     nested = {str(c): kind for c in frame.columns if (kind := nested_kind(frame[c])) is not None}
     for option, flag in (("date_column", "--date-col"), ("target", "--target"), ("id_column", "--id-col")):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from automl import MetricSpec
+from automl.kit import MetricSpec
 
 TASKS = ("forecast",)
 

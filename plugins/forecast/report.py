@@ -16,8 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from automl.report.tables import html_table, markdown_table
-from automl.search.counts import plural
+from automl.kit import html_table, markdown_table, plural
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +29,7 @@ MAX_TABLE_ROWS = 60
 
 def load_history(run: Any) -> Any:
     """The run's Dataset, loaded again from its data file; a reason string when that is impossible."""
-    from automl.report.evidence import training_data_problem
+    from automl.kit import training_data_problem
     from automl_plugins.forecast.task import load
 
     manifest = run.manifest
@@ -97,7 +96,7 @@ def series_panels(run: Any, schema: dict[str, Any], forecast: pd.DataFrame, data
 
 def forecast_chart(panels: list[dict[str, Any]], target: str, caption: str) -> Any:
     """One panel per series: history (line), backtest (dashed), forecast with 80% and 95% bands."""
-    from automl.report.charts import MUTED, PALETTE, Chart, canvas, short, to_svg
+    from automl.kit import MUTED, PALETTE, Chart, canvas, short, to_svg
 
     n = len(panels)
     cols = 1 if n == 1 else 2
@@ -145,8 +144,7 @@ def section(run: Any) -> list[dict[str, str]] | None:
 
 
 def _section(run: Any) -> dict[str, str]:
-    from automl.report import charts
-    from automl.report.evidence import load_validation
+    from automl.kit import charts, load_validation
 
     schema = run.schema()
     forecast = run.predict(None)

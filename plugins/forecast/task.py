@@ -26,11 +26,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from automl import Batch, Dataset, TaskSpec
-from automl.data import read_table, source_name
-from automl.errors import UserError
-from automl.search.counts import plural
-from automl.specs import DataSource, Fold, TaskOption, TaskWords
+from automl.kit import (
+    Batch,
+    Dataset,
+    DataSource,
+    Fold,
+    TaskOption,
+    TaskSpec,
+    TaskWords,
+    UserError,
+    plural,
+    read_table,
+    source_name,
+)
 from automl_plugins.forecast import calendar
 from automl_plugins.forecast import columns as cols
 

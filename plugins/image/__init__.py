@@ -11,7 +11,7 @@ from collections.abc import Callable
 from importlib.resources.abc import Traversable
 from typing import Any
 
-from automl import MetricSpec, ModelSpec, TaskSpec, hookimpl
+from automl.kit import MetricSpec, ModelSpec, TaskSpec, hookimpl
 from automl_plugins.image.metrics import METRICS
 from automl_plugins.image.models.cnn import CNN
 from automl_plugins.image.models.linear import LINEAR

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from automl.errors import require
+from automl.kit import require
 
 WAIT_POLICY_ENV = "OMP_WAIT_POLICY"
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from automl.errors import UserError
+from automl.kit import UserError
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"})
 DETECT_SCAN_LIMIT = 64  # directory entries looked at per class folder by detect

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from automl import MetricSpec
+from automl.kit import MetricSpec
 
 TASKS = ("image",)
 KINDS = ("binary", "multiclass")

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from automl.errors import MissingExtra
+from automl.kit import MissingExtra
 
 CACHE_ENV = "AUTOML_IMAGE_CACHE_MB"
 DEFAULT_CACHE_MB = 1024

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from automl.report.tables import markdown_table
+from automl.kit import markdown_table
 
 log = logging.getLogger(__name__)
 
@@ -175,7 +175,7 @@ def example_rows(y: np.ndarray, n_classes: int, per_class: int = PER_CLASS,
     Thumbnails are the heavy part of the report, so with many classes only the
     largest get a row; the caption says how many were left out.
     """
-    from automl.limits import largest_classes
+    from automl.kit import largest_classes
 
     shown = range(n_classes) if n_classes <= max_classes else sorted(largest_classes(y, n_classes, max_classes))
     return [(k, [int(i) for i in np.flatnonzero(y == k)[:per_class]]) for k in shown]
@@ -190,8 +190,7 @@ def wrong_rows(y: np.ndarray, proba: np.ndarray, limit: int = MAX_WRONG) -> list
 
 def examples_section(run: Any) -> dict[str, str] | None:
     """The "Examples" section: validation images per class and the misclassified ones."""
-    from automl.report.charts import figure_html
-    from automl.report.evidence import load_validation
+    from automl.kit import figure_html, load_validation
 
     if not (run.dir.best / "model.json").is_file():
         return None

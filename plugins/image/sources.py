@@ -15,9 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from automl.errors import UserError
-from automl.search.counts import plural
-from automl.specs import DataSource
+from automl.kit import DataSource, UserError, plural
 from automl_plugins.image import files
 
 DETECT_ROWS = 200
@@ -66,7 +64,7 @@ def frame_path_column(frame: Any, base: Path) -> str | None:
 
 def _table(source: DataSource, notes: list[str] | None = None) -> tuple[Any, Path, str, bool]:
     """The frame, the folder its paths are relative to, its name, and whether paths must stay inside."""
-    from automl.data import read_table
+    from automl.kit import read_table
 
     if is_frame(source):
         return read_table(source, notes), Path.cwd(), "the data frame", False
@@ -136,7 +134,7 @@ def training_listing(source: DataSource, options: Mapping[str, Any]) -> Listing:
     if missing.any():
         notes.append(f"ignored {plural(int(missing.sum()), 'row')} of {where} without a path or a label")
     frame = frame.loc[~missing]
-    from automl.data.targets import refuse_non_finite  # late: pandas is imported only when a table is read
+    from automl.kit import refuse_non_finite  # late: pandas is imported only when a table is read
 
     refuse_non_finite(frame[target], str(target), where)  # the index stays the file's row numbers, for messages
     paths = _resolve(frame, column, base, where, contained)

@@ -14,10 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from automl import Batch, Dataset, TaskSpec
-from automl.errors import UserError
-from automl.predictions import add_class_columns
-from automl.specs import DataSource, Fold, TaskOption, TaskWords
+from automl.kit import Batch, Dataset, DataSource, Fold, TaskOption, TaskSpec, TaskWords, UserError, add_class_columns
 from automl_plugins.image import files, pixels, sources
 from automl_plugins.image.backend import import_torch
 

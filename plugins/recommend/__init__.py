@@ -12,7 +12,7 @@ from collections.abc import Callable
 from importlib.resources.abc import Traversable
 from typing import Any
 
-from automl import MetricSpec, ModelSpec, TaskSpec, hookimpl
+from automl.kit import MetricSpec, ModelSpec, TaskSpec, hookimpl
 from automl_plugins.recommend.metrics import METRICS
 from automl_plugins.recommend.models import MODELS
 from automl_plugins.recommend.report import section

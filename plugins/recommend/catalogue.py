@@ -15,8 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from automl.data import read_table
-from automl.errors import UserError
+from automl.kit import UserError, read_table
 
 # normalised column names (lower case, no separators) that hold an item's name, the most telling first
 TITLE_NAMES = ("title", "name", "itemtitle", "itemname", "producttitle", "productname", "movietitle", "moviename",

@@ -16,9 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from automl.data.dates import date_order, parse_dates
-from automl.data.targets import refuse_non_finite
-from automl.errors import UserError
+from automl.kit import UserError, date_order, parse_dates, refuse_non_finite
 
 NONE_NAMES = {"", "none", "no", "-"}  # `--rating-col none` turns a detected column off
 OPTION_FLAGS = {"user_column": "--user-col", "item_column": "--item-col", "rating_column": "--rating-col",

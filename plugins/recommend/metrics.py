@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from automl import MetricSpec
+from automl.kit import MetricSpec
 
 TASKS = ("recommend",)
 

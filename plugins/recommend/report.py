@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from automl.report.tables import html_table, markdown_table
+from automl.kit import html_table, markdown_table
 from automl_plugins.recommend.catalogue import title_column
 
 log = logging.getLogger(__name__)
@@ -87,8 +87,7 @@ def metrics_section(run: Any) -> dict[str, str]:
 # -- examples and coverage ---------------------------------------------------------------------------
 def load_interactions(run: Any) -> tuple[Any, Any] | str:
     """The run's Dataset and its raw table, read again from the data file; a reason string when impossible."""
-    from automl.data import read_table
-    from automl.report.evidence import training_data_problem
+    from automl.kit import read_table, training_data_problem
     from automl_plugins.recommend.task import load
 
     manifest = run.manifest
@@ -122,7 +121,7 @@ def item_titles(frame: Any, schema: dict[str, Any]) -> dict[str, str]:
 
 def catalogue_titles(run: Any, schema: dict[str, Any]) -> tuple[dict[str, str], str | None]:
     """Titles from the catalogue given with ``--items`` (none without one), and why they are missing if they are."""
-    from automl.errors import UserError
+    from automl.kit import UserError
     from automl_plugins.recommend.catalogue import titles
 
     path = (run.manifest.get("task_options") or {}).get("items")
@@ -158,8 +157,7 @@ def popularity_shares(train_items: np.ndarray, recommended: np.ndarray, n_items:
 
 
 def examples_section(run: Any) -> dict[str, str] | None:
-    from automl.report import charts
-    from automl.report.evidence import load_validation
+    from automl.kit import charts, load_validation
 
     if not (run.dir.best / "model.json").is_file():
         return None

@@ -26,10 +26,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from automl import Batch, Dataset, TaskSpec
-from automl.data import read_table, source_name
-from automl.errors import UserError
-from automl.specs import DataSource, Fold, TaskOption, TaskWords
+from automl.kit import (
+    Batch,
+    Dataset,
+    DataSource,
+    Fold,
+    TaskOption,
+    TaskSpec,
+    TaskWords,
+    UserError,
+    read_table,
+    source_name,
+)
 from automl_plugins.recommend import catalogue
 from automl_plugins.recommend import columns as cols
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from importlib.resources.abc import Traversable
 from typing import Any
 
-from automl import MetricSpec, ModelSpec, TaskSpec, hookimpl
+from automl.kit import MetricSpec, ModelSpec, TaskSpec, hookimpl
 from automl_plugins.tabular.metrics import METRICS
 from automl_plugins.tabular.models.forest import EXTRA_TREES, RANDOM_FOREST
 from automl_plugins.tabular.models.hist_gb import HIST_GB

@@ -14,8 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from automl.data.dates import DateOrder, date_order, parse_dates
-from automl.errors import UserError
+from automl.kit import DateOrder, UserError, date_order, parse_dates
 
 RARE = "__rare__"
 MAX_LEVELS = 200
@@ -54,7 +53,7 @@ def describe_column(name: str, column: pd.Series, n_rows: int, where: str | None
     cannot be told apart are a UserError; without it (another task looking
     for an id column) they are read month first, as pandas does.
     """
-    from automl.data.tables import nested_kind
+    from automl.kit import nested_kind
 
     nested = nested_kind(column)
     if nested is not None:  # like free text: left out with a note, the rest of the table still trains

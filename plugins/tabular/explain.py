@@ -20,8 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from automl.errors import UserError
-from automl.report.evidence import Validation
+from automl.kit import UserError, Validation
 
 MAX_ROWS = 1000
 REPEATS = 5
@@ -47,7 +46,7 @@ def feature_groups(schema: dict[str, Any]) -> dict[str, list[str]]:
 
 def training_features(manifest: dict[str, Any], schema: dict[str, Any]) -> pd.DataFrame | None:
     """The training table's features in the run's row order, or None when the file is gone or changed."""
-    from automl.data import fingerprint, read_table
+    from automl.kit import fingerprint, read_table
     from automl_plugins.tabular.columns import to_features
 
     data = manifest.get("data") or {}
@@ -116,7 +115,7 @@ def round_fits(baseline_seconds: float, columns: int) -> bool:
     The loop's limit only stops it between rounds: without this check a slow ensemble (a 300-tree forest
     among its members) ran its first round long after the budget had ended.
     """
-    from automl.report import budget
+    from automl.kit import budget
 
     left = budget.seconds_left()
     return math.isinf(left) or baseline_seconds * columns <= BUDGET_SHARE * left
@@ -125,7 +124,7 @@ def round_fits(baseline_seconds: float, columns: int) -> bool:
 def time_limit() -> float:
     """Seconds the shuffles may take: TIME_LIMIT_SECONDS, or half of what is left of a fit's time budget
     (SHAP and the report come after them)."""
-    from automl.report import budget
+    from automl.kit import budget
 
     return min(TIME_LIMIT_SECONDS, BUDGET_SHARE * budget.seconds_left())
 
@@ -174,7 +173,7 @@ def lightgbm_shap(models: list[Any], fold: np.ndarray, X: pd.DataFrame,
     columns that is 1.6 MB a row, so rows go through in chunks that stay under
     :data:`automl.limits.MEMORY_CAP_BYTES`.
     """
-    from automl import limits
+    from automl.kit import limits
 
     n_features = X.shape[1]
     magnitude = np.zeros((len(X), n_features))

@@ -42,7 +42,7 @@ def is_final_tabular(run: Any) -> bool:
 
 def compute(run: Any) -> Importances | str | None:
     """The importances of the final model, a note saying why they are left out, or None (no validation evidence)."""
-    from automl.report.evidence import load_validation
+    from automl.kit import load_validation
 
     validation = load_validation(run.dir.best)
     if validation is None:
@@ -88,7 +88,7 @@ def shap_values(run: Any, predictor: explain.FoldPredictor, X: Any,
 
 def save(run: Any) -> None:
     """At the end of a fit: compute the importances and save them in ``best/`` (nothing is saved for a note)."""
-    from automl.report import cache
+    from automl.kit import cache
 
     if not is_final_tabular(run):
         return
@@ -105,7 +105,7 @@ def load(run: Any) -> Importances | str | None:
     When the fit had to leave them out, the note it saved is returned inside a budgeted fit (the report
     that ends the fit, with even less time left), and None otherwise: ``automl report`` computes them.
     """
-    from automl.evidence import budget, cache
+    from automl.kit import budget, cache
 
     content = cache.load_json(run, FILE)
     if content is None:

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from automl import MetricSpec
+from automl.kit import MetricSpec
 
 TASKS = ("tabular",)
 CLASSIFICATION = ("binary", "multiclass")

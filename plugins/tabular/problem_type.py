@@ -18,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-from automl.errors import UserError
+from automl.kit import UserError
 
 PROBLEM_TYPES = ("binary", "multiclass", "regression")
 CLASSIFICATION = frozenset({"binary", "multiclass"})

@@ -27,7 +27,7 @@ def section(run: Any) -> list[dict[str, str]] | None:
 
 def _render(permutation: list[explain.Importance], rounds: int, shap: list[explain.Importance],
             shap_from: str, n_rows: int, metric: str) -> dict[str, str]:
-    from automl.report import charts
+    from automl.kit import charts
 
     intro = (f"Permutation importance: how much the validation {metric} drops when one column's values are "
              f"shuffled (mean of {rounds} shuffles over {n_rows:,} rows the models did not train on). "
@@ -69,6 +69,6 @@ def _fmt(value: float | None) -> str:
 
 
 def _cell(text: str) -> str:
-    from automl.report.tables import markdown_cell
+    from automl.kit import markdown_cell
 
     return markdown_cell(text)

@@ -8,9 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from automl.data.tables import nested_kind
-from automl.data.targets import refuse_non_finite
-from automl.errors import UserError
+from automl.kit import UserError, nested_kind, refuse_non_finite
 from automl_plugins.tabular.problem_type import MAX_CLASSES_FOR_INTEGERS, Request, choose_kind, infer_kind
 
 MIN_ROWS = 20

@@ -9,12 +9,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from automl import Batch, Dataset, TaskSpec
-from automl.data import read_table, source_name
-from automl.errors import UserError
-from automl.predictions import add_class_columns
-from automl.search.counts import plural
-from automl.specs import DataSource, Fold, TaskOption, TaskWords
+from automl.kit import (
+    Batch,
+    Dataset,
+    DataSource,
+    Fold,
+    TaskOption,
+    TaskSpec,
+    TaskWords,
+    UserError,
+    add_class_columns,
+    plural,
+    read_table,
+    source_name,
+)
 from automl_plugins.tabular.columns import check_values, infer_columns, to_features
 from automl_plugins.tabular.problem_type import PROBLEM_TYPES, Request
 from automl_plugins.tabular.target import analyse_target
@@ -79,7 +87,7 @@ def load(source: DataSource, options: Mapping[str, Any]) -> Dataset:
 def _many_classes_notes(classes: list[Any] | None) -> list[str]:
     """Say when the number of classes makes the models' size limits bite (automl/limits.py): boosted models
     grow one tree per class a round, and a forest keeps a probability per class in every node."""
-    from automl import limits
+    from automl.kit import limits
 
     n_classes = len(classes or [])
     rounds = limits.boosting_rounds(limits.MAX_TREES, n_classes)

@@ -6,7 +6,7 @@ target is the second of the sorted classes (``spam`` after ``ham``).
 
 from __future__ import annotations
 
-from automl import MetricSpec
+from automl.kit import MetricSpec
 from automl_plugins.tabular.metrics import _label_metric, log_loss, roc_auc
 
 TASKS = ("text",)

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from automl.report.tables import html_table, markdown_table
+from automl.kit import html_table, markdown_table
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ TITLE = "Most informative terms"
 # -- data ---------------------------------------------------------------------------------------------
 def load_texts(run: Any) -> tuple[np.ndarray, np.ndarray] | str:
     """The training texts and label codes, read again from the run's data; a reason string when impossible."""
-    from automl.report.evidence import training_data_problem
+    from automl.kit import training_data_problem
     from automl_plugins.text.task import load
 
     manifest = run.manifest
@@ -128,7 +128,7 @@ def _vectorize(texts: list[str], vectorizer: Any) -> tuple[Any, np.ndarray]:
 def terms_chart(terms: list[tuple[str, list[tuple[str, float, float]]]], caption: str) -> Any:
     """One small bar panel per class: for each of its terms, the share of the class's texts holding it
     (coloured) and of the other texts (grey)."""
-    from automl.report.charts import MUTED, PALETTE, Chart, canvas, short, to_svg
+    from automl.kit import MUTED, PALETTE, Chart, canvas, short, to_svg
 
     n = len(terms)
     cols = min(n, 3)
@@ -175,7 +175,7 @@ def section(run: Any, task: str = "text") -> list[dict[str, str]] | None:
     """The "Most informative terms" section of a text (or finetune) run; None for other tasks."""
     if run.manifest.get("task") != task or not (run.dir.best / "model.json").is_file():
         return None
-    from automl.report.evidence import load_validation
+    from automl.kit import load_validation
 
     validation = load_validation(run.dir.best)
     classes = list(run.model_description().get("classes") or _schema(run).get("classes") or [])
@@ -216,7 +216,7 @@ def _note(text: str) -> list[dict[str, str]]:
 
 def _build(terms: list[tuple[str, list[tuple[str, float, float]]]], wrong: list[dict[str, str]], source: str,
            n_texts: int, n_valid: int, n_wrong: int, n_classes: int) -> dict[str, str]:
-    from automl.report import charts
+    from automl.kit import charts
 
     which = ("the class the final model predicted for it (out of fold)" if source == "predicted"
              else "its actual class (the model predicted a single class)")

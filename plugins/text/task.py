@@ -9,12 +9,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from automl import Batch, Dataset, TaskSpec
-from automl.data import read_table, source_name
-from automl.errors import UserError
-from automl.predictions import add_class_columns
-from automl.search.counts import plural
-from automl.specs import DataSource, Fold, TaskOption, TaskWords
+from automl.kit import (
+    Batch,
+    Dataset,
+    DataSource,
+    Fold,
+    TaskOption,
+    TaskSpec,
+    TaskWords,
+    UserError,
+    add_class_columns,
+    plural,
+    read_table,
+    source_name,
+)
 from automl_plugins.tabular.target import analyse_target, columns_listing
 from automl_plugins.text.columns import (
     could_be_text,

@@ -78,7 +78,7 @@ def test_the_hook_module_holds_only_hook_implementations(tmp_path):
         functions.append(node.name)
     assert functions == ["automl_register_tasks", "automl_register_models", "automl_register_metrics",
                          "automl_register_presets"]
-    assert "from automl import MetricSpec, ModelSpec, TaskSpec, hookimpl" in source
+    assert "from automl.kit import MetricSpec, ModelSpec, TaskSpec, hookimpl" in source
 
 
 def test_generated_code_passes_ruff(tmp_path):

@@ -115,11 +115,13 @@ def test_storage_password_never_reaches_the_manifest():
     assert redact_url("sqlite:///x.db") == "sqlite:///x.db"
 
 
-def test_equal_scores_are_ranked_by_log_loss():
+def test_equal_scores_are_ranked_by_the_recorded_tie_breaking_metric():
     from automl.search.artifacts import PREDICTIONS_ATTR
     from automl.search.finalize import ranked_trials
+    from automl.trial_attrs import TIE_BREAK_ATTR
 
     study = optuna.create_study(direction="maximize")
+    study.set_user_attr(TIE_BREAK_ATTR, "log_loss")  # what a run records from its metrics' tie_breaker flag
     for number, loss in enumerate((0.30, 0.10, 0.20)):
         study.add_trial(optuna.trial.create_trial(
             value=0.9, user_attrs={"metrics": {"log_loss": loss}, PREDICTIONS_ATTR: {"id": str(number)}}
@@ -127,6 +129,8 @@ def test_equal_scores_are_ranked_by_log_loss():
     study.add_trial(optuna.trial.create_trial(value=0.8, user_attrs={"metrics": {"log_loss": 0.01},
                                                                       PREDICTIONS_ATTR: {"id": "3"}}))
     assert [t.number for t in ranked_trials(study)] == [1, 2, 0, 3]
+    study.set_user_attr(TIE_BREAK_ATTR, None)  # a run whose task marks no tie-breaker: ties keep trial order
+    assert [t.number for t in ranked_trials(study)] == [0, 1, 2, 3]
 
 
 def test_ensemble_candidates_add_the_best_of_every_family_to_the_top_trials():

@@ -136,6 +136,10 @@ def test_a_path_option_is_made_absolute_and_a_list_option_takes_one_value_or_man
         coerce(TaskOption("coats", "How many coats.", type=int), [1, 2])
     with pytest.raises(UserError, match="--coats must be a whole number, not True"):
         coerce(TaskOption("coats", "How many coats.", type=int), True)
+    share = TaskOption("share", "A share.", type=float, minimum=0, maximum=0.5)
+    assert coerce(share, 0.25) == 0.25 and coerce(share, 0) == 0.0
+    with pytest.raises(UserError, match="--share must be at most 0.5, not 0.7"):
+        coerce(share, 0.7)
 
 
 def test_a_declaration_is_checked_when_the_plugin_makes_it() -> None:

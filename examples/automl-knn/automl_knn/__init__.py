@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from automl import ModelSpec, hookimpl
+from automl.kit import ModelSpec, hookimpl
 
 from automl_knn.model import KNN
 

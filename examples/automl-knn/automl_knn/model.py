@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from automl import ModelSpec, SearchContext
+from automl.kit import ModelSpec, SearchContext
 from automl_plugins.tabular.models import SklearnModel, save_skops, skops_loader
 from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
 

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-from automl.catalog import Catalog
-from automl.specs import take
-from automl.testing import ModelSpecChecks
-from automl.testing.checks import SampleSetup
+from automl.kit import take
+from automl.testing import Catalog, ModelSpecChecks, SampleSetup
 
 import automl_knn
 

@@ -16,8 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from automl.errors import UserError
-from automl.specs import SearchContext
+from automl.kit import SearchContext, UserError
 from automl_plugins.finetune import backbones
 from automl_plugins.finetune.models.batching import batches, encode, sorted_order
 from automl_plugins.text.metrics import log_loss
@@ -167,7 +166,7 @@ def _check_sizes(target: Path, hf: Any) -> None:
     """
     import math
 
-    from automl.tensors import MAX_ELEMENTS, MAX_LOOP, meta_shapes, safetensors_header
+    from automl.kit import MAX_ELEMENTS, MAX_LOOP, meta_shapes, safetensors_header
 
     refuse = "the run directory was modified or is corrupt; refusing to load it"
     unsafe = sorted(p.name for p in target.iterdir() if p.name.endswith(UNSAFE_SUFFIXES))

@@ -27,7 +27,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from automl.specs import SearchContext
+from automl.kit import SearchContext
 from automl_plugins.finetune.models.batching import batches, length_grouped_order
 
 PATIENCE = 3

@@ -3,7 +3,7 @@
 
 from importlib.util import find_spec
 
-from automl.specs import ModelSpec
+from automl.kit import ModelSpec
 from automl_plugins.forecast.models.boosting import LIGHTGBM
 from automl_plugins.forecast.models.naive import SEASONAL_NAIVE
 

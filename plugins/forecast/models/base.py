@@ -19,8 +19,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from automl import SearchContext
-from automl.errors import UserError
+from automl.kit import SearchContext, UserError
 
 FORMAT_VERSION = 1
 TABLE_FILE, META_FILE = "forecast.npz", "model.json"

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from automl import ModelSpec, SearchContext
+from automl.kit import ModelSpec, SearchContext
 from automl_plugins.forecast.calendar import calendar_features
 from automl_plugins.forecast.models.base import Z80, Z95, Forecaster, History, building, loader, save
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from automl import ModelSpec, SearchContext
+from automl.kit import ModelSpec, SearchContext
 from automl_plugins.forecast.models.base import (
     Forecaster,
     History,

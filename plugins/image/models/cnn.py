@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from automl import ModelSpec, SearchContext
+from automl.kit import ModelSpec, SearchContext
 from automl_plugins.image.models import recipe
 
 

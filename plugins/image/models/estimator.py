@@ -16,8 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from automl.errors import UserError
-from automl.specs import SearchContext
+from automl.kit import SearchContext, UserError
 from automl_plugins.image.metrics import log_loss
 from automl_plugins.image.models import data, networks, recipe, training
 from automl_plugins.image.models.augment import Augmenter
@@ -122,7 +121,7 @@ def load_model(folder: Path) -> NetworkModel:
     meta_path, weights_path = folder / NETWORK_FILE, folder / WEIGHTS_FILE
     if not meta_path.is_file() or not weights_path.is_file():
         raise UserError(f"model files are missing from {folder}; the run's best/ folder is incomplete")
-    from automl.tensors import check_network
+    from automl.kit import check_network
 
     try:
         meta = json.loads(meta_path.read_text())

@@ -15,8 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from automl.errors import require
-from automl.specs import SearchContext
+from automl.kit import SearchContext, require
 from automl_plugins.image.backend import import_torch
 
 RESOLUTIONS = {"tiny": 16, "small": 32, "medium": 64, "large": 128}

@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from automl.specs import SearchContext
+from automl.kit import SearchContext
 from automl_plugins.image.models.recipe import learning_rate
 
 MIN_PATIENCE = 5

@@ -3,7 +3,7 @@ and a neural CF model (with ``torch``). The last three need the ``recommend`` ex
 
 from importlib.util import find_spec
 
-from automl.specs import ModelSpec
+from automl.kit import ModelSpec
 from automl_plugins.recommend.models.ease import EASE_SPEC
 from automl_plugins.recommend.models.itemknn import ITEMKNN
 from automl_plugins.recommend.models.popularity import POPULARITY

@@ -24,8 +24,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from automl import SearchContext
-from automl.errors import UserError
+from automl.kit import SearchContext, UserError
 
 FORMAT_VERSION = 1
 ARRAYS_FILE, META_FILE = "arrays.npz", "model.json"

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from automl import ModelSpec, SearchContext
+from automl.kit import ModelSpec, SearchContext
 from automl_plugins.recommend.models.base import (
     Interactions,
     Recommender,
@@ -59,8 +59,8 @@ class EASE(Recommender):
         return scores
 
     def __getstate__(self) -> dict[str, Any]:
-        # a fold model pickled from a --trial-timeout child to its parent (automl/search/isolation.py, never
-        # a run folder) holds the sparse input, not the dense items x items weights; unpickling solves again
+        # an in-memory copy (copy.deepcopy; never a run folder, whose models are npz files) holds the sparse
+        # input, not the dense items x items weights; the copy solves again
         return {**super().__getstate__(), "_kept_profile": None, "weights": None}
 
     def __setstate__(self, state: dict[str, Any]) -> None:

@@ -15,8 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from automl import ModelSpec, SearchContext
-from automl.errors import require
+from automl.kit import ModelSpec, SearchContext, require
 from automl_plugins.recommend.models.base import (
     Interactions,
     Recommender,

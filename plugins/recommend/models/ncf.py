@@ -14,8 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from automl import ModelSpec, SearchContext
-from automl.errors import UserError, require
+from automl.kit import ModelSpec, SearchContext, UserError, require
 from automl_plugins.recommend.models.base import (
     Interactions,
     Recommender,
@@ -101,7 +100,7 @@ class NeuralCF(Recommender):
         path = Path(folder) / WEIGHTS_FILE
         if not path.is_file():
             raise UserError(f"{path} is missing; the run's best/ folder is incomplete")
-        from automl.tensors import check_network
+        from automl.kit import check_network
 
         arch = self.arch()
         # sizes first, on the meta device: tampered user or item counts must not allocate anything

@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from automl.early_stopping import EarlyStopping, stop_reason
+from automl.kit import EarlyStopping, stop_reason
 
 PATIENCE = 3
 BATCH_SIZE = 1024

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from automl import ModelSpec, SearchContext
+from automl.kit import ModelSpec, SearchContext
 from automl_plugins.recommend.models.base import Interactions, Recommender, Validation, building, loader, save
 
 

@@ -20,8 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from automl.errors import UserError
-from automl.specs import SearchContext
+from automl.kit import SearchContext, UserError
 
 if TYPE_CHECKING:  # scikit-learn and pandas are imported when a model is built or loaded: registering the
     import pandas as pd  # plugin (``automl plugins``, ``automl predict``) must not pay for them

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from automl import ModelSpec, SearchContext, limits
+from automl.kit import ModelSpec, SearchContext, limits
 from automl_plugins.tabular.models._common import (
     SklearnModel,
     class_weight_choices,

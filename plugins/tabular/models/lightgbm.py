@@ -14,8 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from automl import ModelSpec, SearchContext, limits
-from automl.errors import UserError
+from automl.kit import ModelSpec, SearchContext, UserError, limits
 from automl_plugins.tabular.models._common import class_weight_choices
 
 log = logging.getLogger(__name__)

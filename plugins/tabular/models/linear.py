@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from automl import ModelSpec, SearchContext
+from automl.kit import ModelSpec, SearchContext
 from automl_plugins.tabular.models._common import (
     SklearnModel,
     class_weight_choices,

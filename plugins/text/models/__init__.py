@@ -2,7 +2,7 @@
 
 from importlib.util import find_spec
 
-from automl.specs import ModelSpec
+from automl.kit import ModelSpec
 from automl_plugins.text.models.linear import LINEAR_SVM, LOGREG, NAIVE_BAYES
 from automl_plugins.text.models.svd_lightgbm import SVD_LIGHTGBM
 

@@ -24,8 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from automl import ModelSpec, SearchContext
-from automl.errors import UserError
+from automl.kit import ModelSpec, SearchContext, UserError
 from automl_plugins.tabular.models import SklearnModel, save_skops
 from automl_plugins.text.models import vector_cache
 from automl_plugins.text.models.features import class_weight_choices, feature_space, tfidf_features

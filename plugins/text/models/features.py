@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from automl import SearchContext
+from automl.kit import SearchContext
 
 if TYPE_CHECKING:
     from sklearn.pipeline import FeatureUnion

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from automl import ModelSpec, SearchContext
+from automl.kit import ModelSpec, SearchContext
 from automl_plugins.tabular.models import SklearnModel, save_skops, skops_loader
 from automl_plugins.text.models.features import class_weight_choices, feature_space, tfidf_features
 

@@ -19,8 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from automl import ModelSpec, SearchContext
-from automl.errors import UserError, require
+from automl.kit import ModelSpec, SearchContext, UserError, require
 from automl_plugins.text.models.features import class_weight_choices
 
 if TYPE_CHECKING:
@@ -125,7 +124,7 @@ def load(folder: Path) -> NeuralTextModel:
     if not isinstance(meta, dict) or meta.get("format") != FORMAT_VERSION:
         found = meta.get("format") if isinstance(meta, dict) else None
         raise UserError(f"{meta_path} has format {found}; this automl reads format {FORMAT_VERSION}")
-    from automl.tensors import check_network
+    from automl.kit import check_network
 
     if not isinstance(meta.get("architecture"), dict) or not isinstance(meta.get("vocabulary"), dict):
         raise UserError(f"{meta_path} has no architecture or vocabulary; the run directory is damaged")

@@ -19,8 +19,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from automl.early_stopping import EarlyStopping, stop_reason
-from automl.specs import SearchContext
+from automl.kit import EarlyStopping, SearchContext, stop_reason
 from automl_plugins.text.metrics import log_loss
 from automl_plugins.text.models.neural import PAD, Vocabulary
 

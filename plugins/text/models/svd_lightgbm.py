@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from automl import ModelSpec, SearchContext
+from automl.kit import ModelSpec, SearchContext
 from automl_plugins.tabular.models import lightgbm as tabular_lgbm
 from automl_plugins.tabular.models import save_skops, skops_loader
 from automl_plugins.text.models.features import class_weight_choices, feature_space, tfidf_features
