@@ -334,15 +334,17 @@ def presets_command() -> None:
 def plugins() -> None:
     """Installed plugins with their tasks, models and metrics."""
     from automl.catalog import build_catalog
+    from automl.plugins import installed_plugins
 
     catalog = build_catalog()
+    declared = installed_plugins()  # where each comes from: its entry point ('module' or 'module:object')
     for name, plugin in catalog.pm.list_name_plugin():
         if plugin is None:
             continue
         tasks = catalog.tasks.owned_by(name)
         models = [k.split(":", 1)[1] for k in catalog.models.owned_by(name)]
         metrics = sorted({k.split(":", 1)[1] for k in catalog.metrics.owned_by(name)})
-        click.echo(f"{name}  ({getattr(plugin, '__name__', type(plugin).__name__)})")
+        click.echo(f"{name}  ({declared.get(name) or getattr(plugin, '__name__', type(plugin).__name__)})")
         click.echo(f"  tasks:   {', '.join(tasks) or '-'}")
         click.echo(f"  models:  {', '.join(models) or '-'}")
         click.echo(f"  metrics: {', '.join(metrics) or '-'}")

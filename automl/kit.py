@@ -11,7 +11,8 @@ chart code.
 
 What is here, by use:
 
-- declaring a plugin: :func:`hookimpl`, the specs (:class:`TaskSpec`,
+- declaring a plugin: :class:`TaskPlugin` (what it registers, as data) or
+  :func:`hookimpl` (hooks by hand), the specs (:class:`TaskSpec`,
   :class:`TaskOption`, :class:`TaskWords`, :class:`ModelSpec`,
   :class:`MetricSpec`, :class:`Dataset`, :class:`Batch`,
   :class:`SearchContext`, :func:`take` for rows by position) and the errors (:class:`UserError`,
@@ -44,7 +45,7 @@ from typing import TYPE_CHECKING, Any
 
 _EXPORTS: dict[str, str] = {
     # declaring a plugin
-    "hookimpl": "automl.hookspecs",
+    "hookimpl": "automl.hookspecs", "TaskPlugin": "automl.task_plugin",
     "Batch": "automl.specs", "Dataset": "automl.specs", "DataSource": "automl.specs", "Fold": "automl.specs",
     "MetricSpec": "automl.specs", "ModelSpec": "automl.specs", "SearchContext": "automl.specs",
     "TaskOption": "automl.specs", "TaskSpec": "automl.specs", "TaskWords": "automl.specs", "take": "automl.specs",

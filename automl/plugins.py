@@ -78,6 +78,15 @@ def builtin_plugins() -> dict[str, str]:
             if ep.dist is not None and ep.dist.name == hookspecs.PROJECT}
 
 
+def _load(value: str) -> object:
+    """An entry point's object: ``module`` (its hook functions) or ``module:attribute`` (e.g. a TaskPlugin)."""
+    module_name, _, attribute = value.partition(":")
+    plugin: object = importlib.import_module(module_name.strip())
+    for part in filter(None, attribute.strip().split(".")):
+        plugin = getattr(plugin, part)
+    return plugin
+
+
 def make_plugin_manager(load_entry_points: bool = True) -> pluggy.PluginManager:
     """A checked plugin manager. ``pm.broken`` lists plugins that failed to import.
 
@@ -95,7 +104,7 @@ def make_plugin_manager(load_entry_points: bool = True) -> pluggy.PluginManager:
         if name in blocked:
             continue
         try:
-            module = importlib.import_module(module_path.split(":")[0])
+            plugin = _load(module_path)
         except Exception as exc:  # noqa: BLE001 - any import failure marks the plugin broken
             message = f"{type(exc).__name__}: {exc}"
             pm.broken.append(BrokenPlugin(name, module_path, message))  # type: ignore[attr-defined]
@@ -105,7 +114,7 @@ def make_plugin_manager(load_entry_points: bool = True) -> pluggy.PluginManager:
                 stacklevel=2,
             )
             continue
-        pm.register(module, name=name)
+        pm.register(plugin, name=name)
     for name, plugin in _EXTRA_PLUGINS.items():
         if name not in blocked:
             pm.register(plugin, name=name)

@@ -147,7 +147,7 @@ def test_disabled_plugin_is_skipped_silently(crashing_site: Path, tmp_path: Path
     assert done.returncode == 0, explain(done)
     assert "broken_demo" not in done.stdout, explain(done)
     assert "broken_demo" not in done.stderr and "Warning" not in done.stderr, explain(done)
-    assert "tabular  (automl_plugins.tabular)" in done.stdout, explain(done)
+    assert "tabular  (automl_plugins.tabular:PLUGIN)" in done.stdout, explain(done)
 
 
 def test_disabled_plugin_is_not_imported_in_process(crashing_site: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -31,7 +31,7 @@ def test_wheel_contains_plugins_templates_and_entry_points(tmp_path):
         assert f"automl_plugins/{plugin}/presets/{preset}.yaml" in names, sorted(n for n in names if "preset" in n)
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     text = zipfile.ZipFile(wheel).read(entry_points).decode()
-    assert "[automl]" in text and "tabular = automl_plugins.tabular" in text
+    assert "[automl]" in text and "tabular = automl_plugins.tabular:PLUGIN" in text
     assert "automl = automl.cli:main" in text
     assert not any(n.startswith(("tests/", "benchmarks/")) for n in names)
 

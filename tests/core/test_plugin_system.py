@@ -115,7 +115,9 @@ def test_every_plugin_comes_from_its_entry_point(monkeypatch):
     declared = {ep.name: ep.value for ep in entry_points(group="automl")}
     assert {"tabular", "image", "text", "finetune", "recommend", "forecast"} <= set(declared)
     pm = make_plugin_manager()
-    assert {name: pm.get_plugin(name).__name__ for name in declared} == declared
+    assert {name: pm.get_plugin(name) for name in declared} == {name: automl.plugins._load(value)  # noqa: SLF001
+                                                               for name, value in declared.items()}
+    assert all(v.endswith(":PLUGIN") for k, v in declared.items() if v.startswith("automl_plugins."))
     assert automl.plugins.builtin_plugins() == {k: v for k, v in declared.items() if v.startswith("automl_plugins.")}
 
 

@@ -67,7 +67,7 @@ def test_example_plugin_end_to_end(knn_installed: Path, tmp_path: Path) -> None:
     assert "knn  (automl_knn)" in done.stdout, _explain(done)
     block = done.stdout.split("knn  (automl_knn)", 1)[1].split("\n\n", 1)[0]
     assert "models:  knn" in block, _explain(done)
-    assert "tabular  (automl_plugins.tabular)" in done.stdout, _explain(done)
+    assert "tabular  (automl_plugins.tabular:PLUGIN)" in done.stdout, _explain(done)
     assert "Warning" not in done.stderr, _explain(done)
 
     # 3. a search that uses it, and its rows on the leaderboard

@@ -12,4 +12,4 @@ from automl.testing import TaskPluginTestCase  # noqa: E402
 
 class TestFinetuneConformance(TaskPluginTestCase):
     task = "finetune"
-    plugin = automl_plugins.finetune
+    plugin = automl_plugins.finetune.PLUGIN

@@ -11,7 +11,7 @@ from automl.testing.checks import SampleSetup
 
 class TestForecastConformance(TaskPluginTestCase):
     task = "forecast"
-    plugin = automl_plugins.forecast
+    plugin = automl_plugins.forecast.PLUGIN
 
     def check_predictions(self, predictions: Any, sample: SampleSetup) -> None:
         """docs/architecture.md's contract: the id column, the date, the point forecast and the 80%/95% bounds."""

@@ -8,4 +8,4 @@ from automl.testing import TaskPluginTestCase
 
 class TestImageConformance(TaskPluginTestCase):
     task = "image"
-    plugin = automl_plugins.image
+    plugin = automl_plugins.image.PLUGIN

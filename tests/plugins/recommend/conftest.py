@@ -17,8 +17,8 @@ from automl_plugins.recommend.sample import interactions_frame
 @pytest.fixture(autouse=True)
 def recommend_plugin() -> Iterator[None]:
     name = None
-    if build_catalog().pm.get_name(automl_plugins.recommend) is None:
-        name = register_plugin(automl_plugins.recommend, "recommend")
+    if build_catalog().pm.get_name(automl_plugins.recommend.PLUGIN) is None:
+        name = register_plugin(automl_plugins.recommend.PLUGIN, "recommend")
     yield
     if name:
         unregister_plugin(name)

@@ -11,7 +11,7 @@ from automl.testing.checks import SampleSetup
 
 class TestRecommendConformance(TaskPluginTestCase):
     task = "recommend"
-    plugin = automl_plugins.recommend
+    plugin = automl_plugins.recommend.PLUGIN
 
     def check_predictions(self, predictions: Any, sample: SampleSetup) -> None:
         """A recommender's contract (docs/architecture.md): K rows per user, ``user, rank, item, score, fallback``."""

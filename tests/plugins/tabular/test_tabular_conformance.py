@@ -8,4 +8,4 @@ from automl.testing import TaskPluginTestCase
 
 class TestTabularConformance(TaskPluginTestCase):
     task = "tabular"
-    plugin = automl_plugins.tabular
+    plugin = automl_plugins.tabular.PLUGIN

@@ -8,4 +8,4 @@ from automl.testing import TaskPluginTestCase
 
 class TestTextConformance(TaskPluginTestCase):
     task = "text"
-    plugin = automl_plugins.text
+    plugin = automl_plugins.text.PLUGIN
