@@ -21,17 +21,25 @@ What is here, by use:
   :func:`fingerprint`, dates (:func:`parse_dates`, :func:`date_order`,
   :func:`first_unreadable`, :class:`DateOrder`), :func:`nested_kind`,
   :func:`refuse_non_finite`;
-- models: :class:`EarlyStopping` and :func:`stop_reason`,
+- models: :class:`EarlyStopping` and :func:`stop_reason`, the epoch loop
+  (:func:`train_epochs`, :class:`EpochOutcome`), :func:`class_probabilities`,
+  the versioned model file (:func:`write_model_file`, :func:`read_model_file`),
   :func:`add_class_columns`, :func:`largest_classes`, ``limits``, and
-  safe torch weights (:func:`check_network`, :func:`meta_shapes`,
-  :func:`safetensors_header`, :data:`MAX_ELEMENTS`, :data:`MAX_LOOP`);
+  safe torch weights (:func:`save_weights`, :func:`load_network`,
+  :func:`check_network`, :func:`meta_shapes`, :func:`safetensors_header`,
+  :data:`MAX_ELEMENTS`, :data:`MAX_LOOP`);
 - report sections: ``charts`` and its pieces (:class:`Chart`,
   :func:`canvas`, :func:`to_svg`, :func:`figure_html`, :func:`short`,
   :data:`PALETTE`, :data:`MUTED`), tables (:func:`html_table`,
-  :func:`markdown_table`, :func:`markdown_cell`), :func:`plural`, the
-  validation evidence (:class:`Validation`, :func:`load_validation`,
-  :func:`training_data_problem`), ``budget`` (time left in a fit) and
-  ``cache`` (parts saved at fit time);
+  :func:`markdown_table`, :func:`markdown_cell`), :func:`note_section`,
+  :func:`plural`, the validation evidence (:class:`Validation`,
+  :func:`load_validation`, :func:`training_data_problem`), a classifier's
+  validation predictions (:func:`class_predictions`, :class:`ClassPredictions`)
+  and its mistakes (:func:`mistakes_heading`), the training data read again
+  (:func:`training_source`, :func:`saved_schema`), the classification
+  metrics' words for :class:`TaskWords` (:func:`classification_metric_names`,
+  :func:`classification_metric_glosses`), ``budget`` (time left in a fit)
+  and ``cache`` (parts saved at fit time);
 - a finished run: the ``automl.api.Run`` a hook receives has the accessors
   (``ranked_trials()``, ``fold_models(n)``, ``has_fold_models(n)``,
   ``members()``, ``model_description()``, ``schema()``); :data:`MODEL_PARAM`
@@ -54,18 +62,27 @@ _EXPORTS: dict[str, str] = {
     "fingerprint": "automl.data", "read_table": "automl.data", "source_name": "automl.data",
     "DateOrder": "automl.data.dates", "date_order": "automl.data.dates",
     "first_unreadable": "automl.data.dates", "parse_dates": "automl.data.dates",
-    "nested_kind": "automl.data.tables", "refuse_non_finite": "automl.data.targets",
+    "nested_kind": "automl.data.tables", "columns_listing": "automl.data.tables",
+    "refuse_non_finite": "automl.data.targets",
     # models
     "EarlyStopping": "automl.early_stopping", "stop_reason": "automl.early_stopping",
     "add_class_columns": "automl.predictions", "largest_classes": "automl.limits",
     "MAX_ELEMENTS": "automl.tensors", "MAX_LOOP": "automl.tensors", "check_network": "automl.tensors",
     "meta_shapes": "automl.tensors", "safetensors_header": "automl.tensors",
+    "load_network": "automl.tensors", "save_weights": "automl.tensors",
+    "EpochOutcome": "automl.training", "class_probabilities": "automl.training",
+    "read_model_file": "automl.training", "train_epochs": "automl.training", "write_model_file": "automl.training",
     # report sections
     "Chart": "automl.report.charts", "MUTED": "automl.report.charts", "PALETTE": "automl.report.charts",
     "canvas": "automl.report.charts", "figure_html": "automl.report.charts", "short": "automl.report.charts",
     "to_svg": "automl.report.charts",
     "html_table": "automl.report.tables", "markdown_cell": "automl.report.tables",
-    "markdown_table": "automl.report.tables",
+    "markdown_table": "automl.report.tables", "note_section": "automl.report.tables",
+    "ClassPredictions": "automl.report.sections", "class_predictions": "automl.report.sections",
+    "mistakes_heading": "automl.report.sections", "saved_schema": "automl.report.sections",
+    "training_source": "automl.report.sections",
+    "classification_metric_glosses": "automl.report.metric_words",
+    "classification_metric_names": "automl.report.metric_words",
     "plural": "automl.search.counts",
     "Validation": "automl.evidence.validation", "load_validation": "automl.evidence.validation",
     "training_data_problem": "automl.evidence.validation",
@@ -97,5 +114,54 @@ def __dir__() -> list[str]:
     return __all__
 
 
-if TYPE_CHECKING:  # the same names for type checkers and editors
-    pass
+if TYPE_CHECKING:  # the same names for type checkers and editors (F401 is off for this file)
+    from automl import limits
+    from automl.data import fingerprint, read_table, source_name
+    from automl.data.dates import DateOrder, date_order, first_unreadable, parse_dates
+    from automl.data.tables import columns_listing, nested_kind
+    from automl.data.targets import refuse_non_finite
+    from automl.early_stopping import EarlyStopping, stop_reason
+    from automl.errors import MissingExtra, UserError, require
+    from automl.evidence import budget, cache
+    from automl.evidence.validation import Validation, load_validation, training_data_problem
+    from automl.hookspecs import hookimpl
+    from automl.limits import largest_classes
+    from automl.predictions import add_class_columns
+    from automl.presets import Preset
+    from automl.report import charts
+    from automl.report.charts import MUTED, PALETTE, Chart, canvas, figure_html, short, to_svg
+    from automl.report.metric_words import classification_metric_glosses, classification_metric_names
+    from automl.report.sections import (
+        ClassPredictions,
+        class_predictions,
+        mistakes_heading,
+        saved_schema,
+        training_source,
+    )
+    from automl.report.tables import html_table, markdown_cell, markdown_table, note_section
+    from automl.search.counts import plural
+    from automl.search.space import MODEL_PARAM
+    from automl.specs import (
+        Batch,
+        Dataset,
+        DataSource,
+        Fold,
+        MetricSpec,
+        ModelSpec,
+        SearchContext,
+        TaskOption,
+        TaskSpec,
+        TaskWords,
+        take,
+    )
+    from automl.task_plugin import TaskPlugin
+    from automl.tensors import (
+        MAX_ELEMENTS,
+        MAX_LOOP,
+        check_network,
+        load_network,
+        meta_shapes,
+        safetensors_header,
+        save_weights,
+    )
+    from automl.training import EpochOutcome, class_probabilities, read_model_file, train_epochs, write_model_file

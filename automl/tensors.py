@@ -166,3 +166,32 @@ def check_network(build: Callable[[], Any], arch: Any, weights: Path, meta: Path
     found = safetensors_header(weights)
     check_numbers(arch, meta, loops)
     check_matches(meta_shapes(build, meta), found, weights, meta)
+
+
+def save_weights(net: Any, path: Path) -> None:
+    """Write a torch module's state dict as a safetensors file (plain tensors: loading runs no code)."""
+    from safetensors.torch import save_file
+
+    state = {name: tensor.detach().contiguous() for name, tensor in net.state_dict().items()}
+    save_file(state, str(path))
+
+
+def load_network(build: Callable[[], Any], arch: Any, weights: Path, meta: Path, loops: Iterable[str] = (),
+                 described: str | None = None) -> Any:
+    """The network ``build()`` makes, with the weights of ``weights``, in eval mode.
+
+    The sizes are checked first (:func:`check_network`), so a tampered
+    architecture allocates nothing; weights that still do not fit are one
+    :class:`UserError` saying they do not match ``described`` (by default, the
+    architecture in ``meta``).
+    """
+    from safetensors.torch import load_file
+
+    check_network(build, arch, weights, meta, loops)
+    net = build()
+    try:
+        net.load_state_dict(load_file(str(weights)), strict=True)
+    except (RuntimeError, OSError) as exc:
+        raise UserError(f"{weights} does not match {described or f'its architecture in {meta}'} ({exc})") from exc
+    net.eval()
+    return net

@@ -138,6 +138,13 @@ def _read_parquet(path: Path) -> pd.DataFrame:
     return _markers_to_nan(frame)
 
 
+def columns_listing(frame: pd.DataFrame, limit: int = 30) -> str:
+    """The frame's column names for an error message: the first ``limit``, then how many in all."""
+    names = [str(c) for c in frame.columns]
+    shown = ", ".join(names[:limit])
+    return shown + (f", ... ({len(names)} in all)" if len(names) > limit else "")
+
+
 def nested_kind(column: pd.Series, sample: int = 100) -> str | None:
     """``"list"``, ``"struct"`` or ``"map"`` when a column holds nested values, else None.
 

@@ -34,6 +34,7 @@ def html_table(header: Sequence[Any], rows: Sequence[Sequence[Any]], css_id: str
     return f"<table{ident}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def note_section(title: str, text: str) -> dict[str, str]:
-    """A section that only explains why it has nothing to show."""
-    return {"title": title, "html": f"<p class='note'>{html.escape(text)}</p>", "markdown": text}
+def note_section(title: str, text: str, css_class: str | None = None) -> dict[str, str]:
+    """A section that only explains why it has nothing (or nothing more) to show: one paragraph."""
+    attribute = f" class='{html.escape(css_class, quote=True)}'" if css_class else ""
+    return {"title": title, "html": f"<p{attribute}>{html.escape(text)}</p>", "markdown": text}

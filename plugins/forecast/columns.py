@@ -10,8 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from automl.kit import UserError, date_order, first_unreadable, parse_dates, refuse_non_finite
-from automl_plugins.tabular.target import columns_listing
+from automl.kit import UserError, columns_listing, date_order, first_unreadable, parse_dates, refuse_non_finite
 
 DATE_NAMES = re.compile(r"(^|_)(date|day|time|timestamp|datetime|ds|month|week|period|year|quarter)s?($|_)", re.I)
 ID_NAMES = re.compile(r"(^|_)(id|series|sku|store|item|product|unique_id|key|region|name)($|_)", re.I)

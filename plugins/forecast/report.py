@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from automl.kit import html_table, markdown_table, plural
+from automl.kit import html_table, markdown_table, note_section, plural
 
 log = logging.getLogger(__name__)
 
@@ -29,16 +29,14 @@ MAX_TABLE_ROWS = 60
 
 def load_history(run: Any) -> Any:
     """The run's Dataset, loaded again from its data file; a reason string when that is impossible."""
-    from automl.kit import training_data_problem
+    from automl.kit import training_source
     from automl_plugins.forecast.task import load
 
-    manifest = run.manifest
-    problem = training_data_problem(manifest)
-    if problem:
-        return problem
-    path = manifest["data"]["path"]
     schema = run.schema()
-    options = {**(manifest.get("task_options") or {}), "target": schema.get("target") or manifest.get("target")}
+    found = training_source(run, schema)
+    if isinstance(found, str):
+        return found
+    path, options = found
     for option, key in (("date_column", "date_column"), ("id_column", "id_column"), ("horizon", "horizon")):
         if schema.get(key) is not None:
             options.setdefault(option, schema[key])
@@ -139,8 +137,7 @@ def section(run: Any) -> list[dict[str, str]] | None:
         return [_section(run)]
     except Exception as exc:  # noqa: BLE001 - a section is never worth losing the report
         log.warning("the forecast section was left out: %s", exc)
-        text = f"The forecast could not be drawn: {exc}"
-        return [{"title": TITLE, "html": f"<p>{html.escape(text)}</p>", "markdown": text}]
+        return [note_section(TITLE, f"The forecast could not be drawn: {exc}")]
 
 
 def _section(run: Any) -> dict[str, str]:
@@ -215,8 +212,3 @@ def _table_rows(forecast: pd.DataFrame, schema: dict[str, Any], ids: list[str]) 
 
 def _number(value: float) -> str:
     return "–" if value is None or not np.isfinite(value) else f"{value:,.4g}" if abs(value) < 1e4 else f"{value:,.0f}"
-
-
-
-
-

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from automl.kit import markdown_table
+from automl.kit import html_table, markdown_table, note_section
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ def section(run: Any) -> list[dict[str, str]] | None:
         examples = examples_section(run)
     except Exception as exc:  # noqa: BLE001 - a section is never worth losing the report
         log.warning("the image examples section was left out: %s", exc)
-        examples = _note(f"No example images: {exc}")
+        examples = note_section(EXAMPLES_TITLE, f"No example images: {exc}")
     if examples is not None:
         sections.append(examples)
     speed = speed_section(run)
@@ -80,10 +80,8 @@ def speed_section(run: Any) -> dict[str, str] | None:
              "(reading cached pixels included; the first read from disk is slower).")
     markdown = "\n".join([intro, "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header),
                           *["| " + " | ".join(c) + " |" for c in cells]])
-    table = "".join(f"<tr>{''.join(f'<td>{html.escape(v)}</td>' for v in c)}</tr>" for c in cells)
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
-    page = f"<p>{html.escape(intro)}</p><table><thead><tr>{head}</tr></thead><tbody>{table}</tbody></table>"
-    return {"title": "Inference speed", "html": page, "markdown": markdown}
+    return {"title": "Inference speed", "html": f"<p>{html.escape(intro)}</p>{html_table(header, cells)}",
+            "markdown": markdown}
 
 
 # -- example images ----------------------------------------------------------------------------------
@@ -93,6 +91,7 @@ def image_files(run: Any) -> tuple[list[str], list[str]] | str:
     Listing the folder (or CSV) is cheap; only when fit skipped unreadable files (the count differs)
     are the files probed again, as loading does, to drop the same ones.
     """
+    from automl.kit import saved_schema
     from automl_plugins.image import pixels, sources
 
     manifest = run.manifest
@@ -100,7 +99,7 @@ def image_files(run: Any) -> tuple[list[str], list[str]] | str:
     path = data.get("path")
     if not path or not Path(path).exists():
         return f"the training images {path or '(not recorded)'} are gone"
-    schema = _schema(run)
+    schema = saved_schema(run)
     options = {**(manifest.get("task_options") or {}), "target": manifest.get("target")}
     if schema.get("path_column"):
         options["path_column"] = schema["path_column"]
@@ -115,13 +114,6 @@ def image_files(run: Any) -> tuple[list[str], list[str]] | str:
     if data.get("rows") is not None and len(files) != int(data["rows"]):
         return f"the images in {path} changed since the run ({len(files)} now, {data['rows']} then)"
     return files, names
-
-
-def _schema(run: Any) -> dict[str, Any]:
-    try:
-        return run.schema()
-    except (OSError, ValueError):
-        return {}
 
 
 def thumbnail_uri(path: str, size: int = THUMB) -> str | None:
@@ -159,15 +151,6 @@ def _img(uri: str | None, name: str) -> str:
             f'width="{DISPLAY}" height="{DISPLAY}" loading="eager" style="{style}">')
 
 
-def probabilities(prediction: np.ndarray, n_classes: int) -> np.ndarray | None:
-    prediction = np.asarray(prediction, dtype=float)
-    if prediction.ndim == 1 and n_classes == 2:
-        return np.column_stack([1 - prediction, prediction])
-    if prediction.ndim == 2 and prediction.shape[1] == n_classes:
-        return prediction
-    return None
-
-
 def example_rows(y: np.ndarray, n_classes: int, per_class: int = PER_CLASS,
                  max_classes: int = MAX_CLASSES) -> list[tuple[int, list[int]]]:
     """For each class (the ``max_classes`` most frequent, in code order): its first ``per_class`` validation rows.
@@ -181,33 +164,24 @@ def example_rows(y: np.ndarray, n_classes: int, per_class: int = PER_CLASS,
     return [(k, [int(i) for i in np.flatnonzero(y == k)[:per_class]]) for k in shown]
 
 
-def wrong_rows(y: np.ndarray, proba: np.ndarray, limit: int = MAX_WRONG) -> list[int]:
-    """The validation rows the model got wrong, the most confident mistakes first."""
-    predicted = proba.argmax(axis=1)
-    wrong = np.flatnonzero(predicted != y)
-    return [int(i) for i in wrong[np.argsort(-proba[wrong, predicted[wrong]], kind="stable")][:limit]]
-
-
 def examples_section(run: Any) -> dict[str, str] | None:
     """The "Examples" section: validation images per class and the misclassified ones."""
-    from automl.kit import figure_html, load_validation
+    from automl.kit import class_predictions, figure_html, mistakes_heading
 
     if not (run.dir.best / "model.json").is_file():
         return None
-    validation = load_validation(run.dir.best)
-    classes = [str(c) for c in (run.model_description().get("classes") or _schema(run).get("classes") or [])]
-    proba = None if validation is None else probabilities(validation.prediction, len(classes))
-    if validation is None or proba is None:
-        return _note("The final model's validation predictions were not saved, so there are no examples to show.")
+    validation = class_predictions(run)
+    if validation is None:
+        return note_section(EXAMPLES_TITLE, "The final model's validation predictions were not saved, so there are "
+                                            "no examples to show.")
     found = image_files(run)
     if isinstance(found, str):
-        return _note(f"No example images: {found}.")
+        return note_section(EXAMPLES_TITLE, f"No example images: {found}.")
     files, names = found
-    index = np.asarray(validation.index, dtype=int)
-    if index.max(initial=-1) >= len(files):
-        return _note("No example images: the data has fewer images than the run's predictions.")
-    y = np.asarray(validation.y).astype(int)
-    predicted = proba.argmax(axis=1)
+    if not validation.fits(len(files)):
+        return note_section(EXAMPLES_TITLE, "No example images: the data has fewer images than the run's predictions.")
+    classes, proba, index, y = validation.classes, validation.proba, validation.index, validation.y
+    predicted = validation.predicted
     parts_html, parts_md = [], []
 
     rows_html, md_rows = [], []
@@ -226,12 +200,10 @@ def examples_section(run: Any) -> dict[str, str] | None:
                                   caption))
     parts_md += [caption, "", markdown_table(["class", "example files"], md_rows)]
 
-    wrong = wrong_rows(y, proba)
-    n_wrong = int((predicted != y).sum())
-    intro = (f"The final model got {n_wrong} of {len(y)} validation images wrong"
-             + _listed(len(wrong), n_wrong))
-    parts_html.append(f"<h3>Misclassified images</h3><p>{html.escape(intro)}</p>")
-    parts_md += ["", "**Misclassified images**", "", intro]
+    wrong = validation.mistakes(MAX_WRONG)
+    heading, heading_md = mistakes_heading("images", validation.n_wrong, len(y), len(wrong))
+    parts_html.append(heading)
+    parts_md += heading_md
     if wrong:
         cells, md_rows = [], []
         for i in wrong:
@@ -248,18 +220,3 @@ def examples_section(run: Any) -> dict[str, str] | None:
         parts_md += ["", markdown_table(["file", "actual", "predicted", "p"], md_rows)]
     return {"title": EXAMPLES_TITLE, "html": "".join(parts_html), "markdown": "\n".join(parts_md)}
 
-
-def _note(text: str) -> dict[str, str]:
-    return {"title": EXAMPLES_TITLE, "html": f"<p>{html.escape(text)}</p>", "markdown": text}
-
-
-
-
-
-
-def _listed(shown: int, wrong: int) -> str:
-    if not shown:
-        return "."
-    if shown == wrong:
-        return " (below, the most confident mistake first)."
-    return f"; below, the {shown} it was most confident about."

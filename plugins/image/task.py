@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 
 from automl.kit import Batch, Dataset, DataSource, Fold, TaskOption, TaskSpec, TaskWords, UserError, add_class_columns
+from automl.kit import classification_metric_glosses as metric_glosses
+from automl.kit import classification_metric_names as metric_names
 from automl_plugins.image import files, pixels, sources
 from automl_plugins.image.backend import import_torch
 
@@ -155,18 +157,11 @@ WORDS = TaskWords(
     predicts="the class of each image",
     target="class",
     metrics={
+        **metric_names("balanced_accuracy", "f1_macro", "log_loss", units="images"),
         "accuracy": "share of images classified right (accuracy)",
-        "balanced_accuracy": "accuracy averaged over classes (balanced accuracy)",
-        "f1_macro": "F1 averaged over classes (macro F1)", "log_loss": "probability error (log loss)",
     },
-    metric_glosses={
-        "log_loss": "how far the predicted probabilities are from what happened: 0 is perfect, lower is better",
-        "accuracy": "the share of images whose most likely answer is right",
-        "balanced_accuracy": "the share found of each class, averaged so that rare classes count as much as "
-                             "common ones: 1 is perfect",
-        "f1_macro": "the F1 of each class (a balance of finding its images and being right about them), averaged "
-                    "over the classes: 1 is perfect",
-    },
+    metric_glosses=metric_glosses("log_loss", "accuracy", "balanced_accuracy", "f1_macro",
+                                  unit="image", units="images"),
     glossary={"class": "one of the labels the model chooses between (a subfolder name, or the label column)"},
 )
 

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from automl.kit import UserError, date_order, parse_dates, refuse_non_finite
+from automl.kit import UserError, columns_listing, date_order, parse_dates, refuse_non_finite
 
 NONE_NAMES = {"", "none", "no", "-"}  # `--rating-col none` turns a detected column off
 OPTION_FLAGS = {"user_column": "--user-col", "item_column": "--item-col", "rating_column": "--rating-col",
@@ -46,11 +46,6 @@ _PARTS = {
 
 def _normalise(name: str) -> str:
     return re.sub(r"[^a-z0-9]", "", str(name).lower())
-
-
-def columns_listing(frame: pd.DataFrame, limit: int = 30) -> str:
-    names = [str(c) for c in frame.columns]
-    return ", ".join(names[:limit]) + (f", ... ({len(names)} in all)" if len(names) > limit else "")
 
 
 def _by_name(frame: pd.DataFrame, role: str, taken: set[str]) -> str | None:

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from automl.kit import html_table, markdown_table
+from automl.kit import html_table, markdown_table, note_section
 from automl_plugins.recommend.catalogue import title_column
 
 log = logging.getLogger(__name__)
@@ -78,25 +78,21 @@ def metrics_section(run: Any) -> dict[str, str]:
                       *[f"{metrics[m]:.4f}" if metrics.get(m) is not None else "–" for m in METRICS]])
     markdown = "\n".join([intro, "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header),
                           *["| " + " | ".join(c) + " |" for c in cells]])
-    table = "".join(f"<tr>{''.join(f'<td>{html.escape(v)}</td>' for v in c)}</tr>" for c in cells)
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
-    page = f"<p>{html.escape(intro)}</p><table><thead><tr>{head}</tr></thead><tbody>{table}</tbody></table>"
-    return {"title": "Recommendations: best trial of each model", "html": page, "markdown": markdown}
+    return {"title": "Recommendations: best trial of each model",
+            "html": f"<p>{html.escape(intro)}</p>{html_table(header, cells)}", "markdown": markdown}
 
 
 # -- examples and coverage ---------------------------------------------------------------------------
 def load_interactions(run: Any) -> tuple[Any, Any] | str:
     """The run's Dataset and its raw table, read again from the data file; a reason string when impossible."""
-    from automl.kit import read_table, training_data_problem
+    from automl.kit import read_table, training_source
     from automl_plugins.recommend.task import load
 
-    manifest = run.manifest
-    problem = training_data_problem(manifest)
-    if problem:
-        return problem
-    path = manifest["data"]["path"]
     schema = run.schema()
-    options = {**(manifest.get("task_options") or {}), "target": manifest.get("target")}
+    found = training_source(run, schema)  # a recommend schema names no target: the run's, as given
+    if isinstance(found, str):
+        return found
+    path, options = found
     for key in ("user_column", "item_column", "rating_column", "time_column"):
         if schema.get(key) is not None:
             options[key] = schema[key]
@@ -163,8 +159,8 @@ def examples_section(run: Any) -> dict[str, str] | None:
         return None
     validation = load_validation(run.dir.best)
     if validation is None or np.asarray(validation.prediction).ndim != 3:
-        text = "The final model's validation lists were not saved, so there are no examples to show."
-        return {"title": EXAMPLES_TITLE, "html": f"<p>{html.escape(text)}</p>", "markdown": text}
+        return note_section(EXAMPLES_TITLE, "The final model's validation lists were not saved, so there are no "
+                                            "examples to show.")
     schema = run.schema()
     k = int(schema.get("top_k") or SHOWN_K)
     shown_k = min(k, SHOWN_K)
@@ -278,8 +274,3 @@ def examples_section(run: Any) -> dict[str, str] | None:
         parts_md += ["", top]
         parts_html.append(f"<p>{html.escape(top)}</p>")
     return {"title": EXAMPLES_TITLE, "html": "".join(parts_html), "markdown": "\n".join(parts_md)}
-
-
-
-
-

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from automl.kit import note_section
 from automl_plugins.tabular import explain, importance
 
 TOP = 15
@@ -21,7 +22,7 @@ def section(run: Any) -> list[dict[str, str]] | None:
     if found is None:
         return None
     if isinstance(found, str):
-        return [{"title": TITLE, "html": f"<p class='note'>{html.escape(found)}</p>", "markdown": found}]
+        return [note_section(TITLE, found, css_class="note")]
     return [_render(found.permutation, found.rounds, found.shap, found.shap_from, found.rows, run.manifest["metric"])]
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from automl.kit import UserError, nested_kind, refuse_non_finite
+from automl.kit import UserError, columns_listing, nested_kind, refuse_non_finite
 from automl_plugins.tabular.problem_type import MAX_CLASSES_FOR_INTEGERS, Request, choose_kind, infer_kind
 
 MIN_ROWS = 20
@@ -23,12 +23,6 @@ class Target:
     y: np.ndarray
     keep: np.ndarray  # boolean mask of rows whose target is present
     note: str | None = None  # why the kind was chosen, when another was possible
-
-
-def columns_listing(frame: pd.DataFrame, limit: int = 30) -> str:
-    names = [str(c) for c in frame.columns]
-    shown = ", ".join(names[:limit])
-    return shown + (f", ... ({len(names)} in all)" if len(names) > limit else "")
 
 
 def analyse_target(frame: pd.DataFrame, name: str | None, where: str, kind: str | None = None,

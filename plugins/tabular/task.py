@@ -23,6 +23,8 @@ from automl.kit import (
     read_table,
     source_name,
 )
+from automl.kit import classification_metric_glosses as metric_glosses
+from automl.kit import classification_metric_names as metric_names
 from automl_plugins.tabular.columns import check_values, infer_columns, to_features
 from automl_plugins.tabular.problem_type import PROBLEM_TYPES, Request
 from automl_plugins.tabular.target import analyse_target
@@ -182,24 +184,11 @@ WORDS = TaskWords(
     predicts="{target} for each row",
     target="the target column",
     metrics={
-        "roc_auc": "ranking quality (AUC)", "log_loss": "probability error (log loss)",
-        "accuracy": "share of rows right (accuracy)", "balanced_accuracy": "accuracy averaged over classes",
-        "f1": "balance of precision and recall (F1)", "precision": "share of flagged rows that are right (precision)",
-        "recall": "share of positives found (recall)", "f1_macro": "F1 averaged over classes (macro F1)",
+        **metric_names(units="rows"), "balanced_accuracy": "accuracy averaged over classes",
         "rmse": "typical error (RMSE)", "mae": "average error (MAE)", "r2": "share of the variation explained (R²)",
     },
     metric_glosses={
-        "roc_auc": "the chance that the model rates a random positive row above a random negative one: 1 is "
-                   "perfect, 0.5 is a coin toss",
-        "log_loss": "how far the predicted probabilities are from what happened: 0 is perfect, lower is better",
-        "accuracy": "the share of rows whose most likely answer is right",
-        "balanced_accuracy": "the share found of each class, averaged so that rare classes count as much as "
-                             "common ones: 1 is perfect",
-        "f1": "a balance of precision (flagged rows that are right) and recall (positives found): 1 is perfect",
-        "f1_macro": "the F1 of each class (a balance of finding its rows and being right about them), averaged "
-                    "over the classes: 1 is perfect",
-        "precision": "of the rows the model flags as positive, the share that really are: 1 is perfect",
-        "recall": "of the positive rows, the share the model flags: 1 is perfect",
+        **metric_glosses(unit="row", units="rows"),
         "rmse": "root mean squared error, in the target's units: large misses count more; lower is better",
         "mae": "mean absolute error, in the target's units: lower is better",
         "r2": "1 is perfect, 0 is no better than always predicting the average",

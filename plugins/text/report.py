@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from automl.kit import html_table, markdown_table
+from automl.kit import ClassPredictions, html_table, markdown_table, note_section
 
 log = logging.getLogger(__name__)
 
@@ -34,36 +34,18 @@ TITLE = "Most informative terms"
 # -- data ---------------------------------------------------------------------------------------------
 def load_texts(run: Any) -> tuple[np.ndarray, np.ndarray] | str:
     """The training texts and label codes, read again from the run's data; a reason string when impossible."""
-    from automl.kit import training_data_problem
+    from automl.kit import saved_schema, training_source
     from automl_plugins.text.task import load
 
-    manifest = run.manifest
-    problem = training_data_problem(manifest)
-    if problem:
-        return f"{problem}, so the texts cannot be shown"
-    path = manifest["data"]["path"]
-    schema = _schema(run)
-    options = {**(manifest.get("task_options") or {}), "target": schema.get("target") or manifest.get("target")}
+    schema = saved_schema(run)
+    found = training_source(run, schema)
+    if isinstance(found, str):
+        return f"{found}, so the texts cannot be shown"
+    path, options = found
     if schema.get("text_column"):
         options["text_column"] = schema["text_column"]
     dataset = load(path, options)
     return np.asarray(dataset.X, dtype=object), np.asarray(dataset.y)
-
-
-def _schema(run: Any) -> dict[str, Any]:
-    try:
-        return run.schema()
-    except (OSError, ValueError):
-        return {}
-
-
-def probabilities(prediction: np.ndarray, n_classes: int) -> np.ndarray | None:
-    prediction = np.asarray(prediction, dtype=float)
-    if prediction.ndim == 1 and n_classes == 2:
-        return np.column_stack([1 - prediction, prediction])
-    if prediction.ndim == 2 and prediction.shape[1] == n_classes:
-        return prediction
-    return None
 
 
 # -- informative terms --------------------------------------------------------------------------------
@@ -155,14 +137,13 @@ def terms_chart(terms: list[tuple[str, list[tuple[str, float, float]]]], caption
 
 
 # -- misclassified texts ------------------------------------------------------------------------------
-def misclassified(texts: np.ndarray, index: np.ndarray, y: np.ndarray, proba: np.ndarray, classes: Sequence[Any],
-                  limit: int = MAX_WRONG) -> list[dict[str, str]]:
+def misclassified(texts: np.ndarray, validation: ClassPredictions, limit: int = MAX_WRONG) -> list[dict[str, str]]:
     """The validation texts the model got wrong with the most confidence, most confident first."""
-    predicted = proba.argmax(axis=1)
-    wrong = np.flatnonzero(predicted != y)
-    wrong = wrong[np.argsort(-proba[wrong, predicted[wrong]], kind="stable")][:limit]
+    index, y, proba, classes, predicted = (validation.index, validation.y, validation.proba, validation.classes,
+                                           validation.predicted)
     return [{"text": truncate(str(texts[int(index[i])])), "actual": str(classes[int(y[i])]),
-             "predicted": str(classes[int(predicted[i])]), "p": f"{proba[i, predicted[i]]:.2f}"} for i in wrong]
+             "predicted": str(classes[int(predicted[i])]), "p": f"{proba[i, predicted[i]]:.2f}"}
+            for i in validation.mistakes(limit)]
 
 
 def truncate(text: str, limit: int = TEXT_CHARS) -> str:
@@ -175,12 +156,10 @@ def section(run: Any, task: str = "text") -> list[dict[str, str]] | None:
     """The "Most informative terms" section of a text (or finetune) run; None for other tasks."""
     if run.manifest.get("task") != task or not (run.dir.best / "model.json").is_file():
         return None
-    from automl.kit import load_validation
+    from automl.kit import class_predictions
 
-    validation = load_validation(run.dir.best)
-    classes = list(run.model_description().get("classes") or _schema(run).get("classes") or [])
-    proba = None if validation is None else probabilities(validation.prediction, len(classes))
-    if validation is None or proba is None or len(validation) < 2:
+    validation = class_predictions(run)
+    if validation is None or len(validation) < 2:
         return _note("The final model's validation predictions were not saved, so there are no terms to show.")
     try:
         loaded = load_texts(run)
@@ -190,12 +169,10 @@ def section(run: Any, task: str = "text") -> list[dict[str, str]] | None:
     if isinstance(loaded, str):
         return _note(f"No terms or examples: {loaded}.")
     texts, _ = loaded
-    index = np.asarray(validation.index, dtype=int)
-    if index.max(initial=-1) >= len(texts):
+    if not validation.fits(len(texts)):
         return _note("No terms or examples: the training data has fewer rows than the run's predictions.")
-    y = np.asarray(validation.y).astype(int)
-    predicted = proba.argmax(axis=1)
-    valid_texts = [str(texts[i]) for i in index]
+    y, classes, predicted = validation.y, validation.classes, validation.predicted
+    valid_texts = [str(texts[i]) for i in validation.index]
     source = "predicted"
     if len(np.unique(predicted)) < 2:  # a constant model explains nothing: describe the labels instead
         predicted, source = y, "actual"
@@ -205,18 +182,17 @@ def section(run: Any, task: str = "text") -> list[dict[str, str]] | None:
     else:
         labelled = predicted
     terms = informative_terms(valid_texts, labelled, classes) if len(valid_texts) >= MIN_TEXTS else []
-    wrong = misclassified(texts, index, y, proba, classes)
-    return [_build(terms, wrong, source, len(valid_texts), len(y), int((proba.argmax(axis=1) != y).sum()),
-                   len(classes))]
+    wrong = misclassified(texts, validation)
+    return [_build(terms, wrong, source, len(valid_texts), len(y), validation.n_wrong, len(classes))]
 
 
 def _note(text: str) -> list[dict[str, str]]:
-    return [{"title": TITLE, "html": f"<p>{html.escape(text)}</p>", "markdown": text}]
+    return [note_section(TITLE, text)]
 
 
 def _build(terms: list[tuple[str, list[tuple[str, float, float]]]], wrong: list[dict[str, str]], source: str,
            n_texts: int, n_valid: int, n_wrong: int, n_classes: int) -> dict[str, str]:
-    from automl.kit import charts
+    from automl.kit import charts, mistakes_heading
 
     which = ("the class the final model predicted for it (out of fold)" if source == "predicted"
              else "its actual class (the model predicted a single class)")
@@ -246,26 +222,11 @@ def _build(terms: list[tuple[str, list[tuple[str, float, float]]]], wrong: list[
             parts_html.append(f"<p>{html.escape(caption)}</p>{table}")
         parts_md += [caption, "", markdown_table(["class", "terms (share of the class's texts vs the others')"], rows)]
     header = ["text", "actual", "predicted", "p"]
-    intro = (f"The final model got {n_wrong} of {n_valid} validation texts wrong"
-             + _listed(len(wrong), n_wrong))
     rows = [[w["text"], w["actual"], w["predicted"], w["p"]] for w in wrong]
-    parts_html.append(f"<h3>Misclassified texts</h3><p>{html.escape(intro)}</p>")
-    parts_md += ["", "**Misclassified texts**", "", intro]
+    heading, heading_md = mistakes_heading("texts", n_wrong, n_valid, len(wrong))
+    parts_html.append(heading)
+    parts_md += heading_md
     if rows:
         parts_html.append(html_table(header, rows, css_id="misclassified-texts"))
         parts_md += ["", markdown_table(header, rows)]
     return {"title": TITLE, "html": "".join(parts_html), "markdown": "\n".join(parts_md)}
-
-
-
-
-
-
-
-
-def _listed(shown: int, wrong: int) -> str:
-    if not shown:
-        return "."
-    if shown == wrong:
-        return " (below, the most confident mistake first)."
-    return f"; below, the {shown} it was most confident about."

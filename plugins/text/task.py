@@ -23,6 +23,8 @@ from automl.kit import (
     read_table,
     source_name,
 )
+from automl.kit import classification_metric_glosses as metric_glosses
+from automl.kit import classification_metric_names as metric_names
 from automl_plugins.tabular.target import analyse_target, columns_listing
 from automl_plugins.text.columns import (
     could_be_text,
@@ -192,22 +194,11 @@ WORDS = TaskWords(
     predicts="the {target} of each message",
     target="the label",
     metrics={
+        **metric_names("balanced_accuracy", "f1", "f1_macro", "log_loss", "roc_auc", units="messages"),
         "accuracy": "share of messages labelled right (accuracy)",
-        "balanced_accuracy": "accuracy averaged over classes (balanced accuracy)",
-        "f1": "balance of precision and recall (F1)", "f1_macro": "F1 averaged over classes (macro F1)",
-        "log_loss": "probability error (log loss)", "roc_auc": "ranking quality (AUC)",
     },
-    metric_glosses={
-        "roc_auc": "the chance that the model rates a random positive message above a random negative one: 1 is "
-                   "perfect, 0.5 is a coin toss",
-        "log_loss": "how far the predicted probabilities are from what happened: 0 is perfect, lower is better",
-        "accuracy": "the share of messages whose most likely answer is right",
-        "balanced_accuracy": "the share found of each class, averaged so that rare classes count as much as "
-                             "common ones: 1 is perfect",
-        "f1": "a balance of precision (flagged messages that are right) and recall (positives found): 1 is perfect",
-        "f1_macro": "the F1 of each class (a balance of finding its messages and being right about them), averaged "
-                    "over the classes: 1 is perfect",
-    },
+    metric_glosses=metric_glosses("roc_auc", "log_loss", "accuracy", "balanced_accuracy", "f1", "f1_macro",
+                                  unit="message", units="messages"),
     glossary={"TF-IDF": "word counts weighted by how rare each word is: what the text models read"},
 )
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from automl.kit import SearchContext, UserError
+from automl.kit import SearchContext, UserError, class_probabilities, read_model_file, write_model_file
 from automl_plugins.finetune import backbones
 from automl_plugins.finetune.models.batching import batches, encode, sorted_order
 from automl_plugins.text.metrics import log_loss
@@ -103,14 +103,10 @@ class FineTunedClassifier:
         return keep
 
     def _predict_ids(self, ids: list[list[int]]) -> np.ndarray:
-        import torch
-
-        proba = np.zeros((len(ids), int(self.model.config.num_labels)))
-        with torch.inference_mode():
-            for rows, inputs in batches(ids, sorted_order(np.array([len(t) for t in ids]), PREDICT_BATCH),
-                                        self.tokenizer.pad_token_id):
-                proba[rows] = torch.softmax(self.model(**inputs).logits.double(), dim=1).numpy()
-        return proba
+        order = sorted_order(np.array([len(t) for t in ids]), PREDICT_BATCH)
+        logits = ((rows, self.model(**inputs).logits) for rows, inputs in
+                  batches(ids, order, self.tokenizer.pad_token_id))
+        return class_probabilities(logits, len(ids), int(self.model.config.num_labels))
 
     def predict(self, X: Any) -> np.ndarray:
         """Class probabilities, one row per text."""
@@ -131,18 +127,13 @@ def save_model(model: FineTunedClassifier, folder: Path) -> None:
     target = folder / MODEL_FOLDER
     model.model.save_pretrained(target, safe_serialization=True)
     model.tokenizer.save_pretrained(target)
-    meta = {"format": FORMAT_VERSION, "params": model.params, "max_length": model.max_length,
-            "history": model.history}
-    (folder / META_FILE).write_text(json.dumps(meta, indent=2) + "\n")
+    meta = {"params": model.params, "max_length": model.max_length, "history": model.history}
+    write_model_file(folder / META_FILE, FORMAT_VERSION, meta, indent=2)
 
 
 def load_model(folder: Path) -> FineTunedClassifier:
     meta_path, target = folder / META_FILE, folder / MODEL_FOLDER
-    if not meta_path.is_file() or not (target / "config.json").is_file():
-        raise UserError(f"model files are missing from {folder}; the run's best/ folder is incomplete")
-    meta = json.loads(meta_path.read_text())
-    if meta.get("format") != FORMAT_VERSION:
-        raise UserError(f"{meta_path} has format {meta.get('format')}; this automl reads format {FORMAT_VERSION}")
+    meta = read_model_file(meta_path, FORMAT_VERSION, target / "config.json")
     hf = backbones.transformers()
     _check_sizes(target, hf)
     model = FineTunedClassifier(meta["params"], None)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from automl.kit import ModelSpec, SearchContext
+from automl.kit import SearchContext
 from automl_plugins.image.models import recipe
 
 
@@ -51,15 +51,6 @@ PHOTOS = {
     "color_jitter": 0.1,
 }
 
-CNN = ModelSpec(
-    key="cnn",
-    task="image",
-    search_space=search_space,
-    build=recipe.builder("cnn"),
-    save=recipe.save,
-    load=recipe.load,
-    defaults=SYMBOLS,
-    portfolio=(SYMBOLS, PHOTOS),
-    cheap=False,
-    description="convolutional network (2-5 blocks) with a searched training recipe, pruned epoch by epoch",
-)
+CNN = recipe.model_spec(
+    "cnn", search_space, SYMBOLS, portfolio=(SYMBOLS, PHOTOS), cheap=False,
+    description="convolutional network (2-5 blocks) with a searched training recipe, pruned epoch by epoch")

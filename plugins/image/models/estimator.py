@@ -8,15 +8,23 @@ unpickles anything.
 
 from __future__ import annotations
 
-import json
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from automl.kit import SearchContext, UserError
+from automl.kit import (
+    SearchContext,
+    UserError,
+    class_probabilities,
+    load_network,
+    read_model_file,
+    save_weights,
+    write_model_file,
+)
 from automl_plugins.image.metrics import log_loss
 from automl_plugins.image.models import data, networks, recipe, training
 from automl_plugins.image.models.augment import Augmenter
@@ -76,8 +84,7 @@ class NetworkModel:
         started = time.time()
         outcome = training.train(self.net, lambda: batches, prepare, self.params, ctx, evaluate)
         self.best_epoch = outcome.best_epoch
-        self.history = {"epochs_run": outcome.epochs_run, "best_epoch": outcome.best_epoch,
-                        "stop_reason": outcome.stop_reason, "seconds": round(time.time() - started, 3)}
+        self.history = outcome.history(time.time() - started)
         self.net.eval()
         self.ctx = None
         return self
@@ -88,14 +95,15 @@ class NetworkModel:
         self._threads()
         self.net.eval()
         dataset = data.ImageSet(X, None, self.arch["size"], self.arch["channels"])
-        outputs = []
-        with torch.inference_mode():
+
+        def batches() -> Iterator[tuple[slice, torch.Tensor]]:
+            done = 0
             for images, _ in data.loader(dataset, PREDICT_BATCH):
                 x = data.normalise(data.to_float(images), self.arch["mean"], self.arch["std"])
-                outputs.append(torch.softmax(self.net(x).double(), dim=1))
-        if not outputs:
-            return np.zeros((0, int(self.arch["n_classes"])))
-        return torch.cat(outputs).numpy()
+                yield slice(done, done + len(x)), self.net(x)
+                done += len(x)
+
+        return class_probabilities(batches(), len(dataset), int(self.arch["n_classes"]))
 
     def refit_params(self) -> dict[str, Any]:
         """Refit for the epochs early stopping chose (the schedule then anneals over exactly those)."""
@@ -104,43 +112,22 @@ class NetworkModel:
 
 
 def save_model(model: NetworkModel, folder: Path) -> None:
-    from safetensors.torch import save_file
-
     assert model.net is not None, "fit the model first"
-    state = {name: tensor.detach().contiguous() for name, tensor in model.net.state_dict().items()}
-    save_file(state, str(folder / WEIGHTS_FILE))
-    description = {"format": FORMAT_VERSION, "family": model.family, "architecture": model.arch,
-                   "params": model.params, "best_epoch": model.best_epoch, "history": model.history,
-                   "torch": torch.__version__}
-    (folder / NETWORK_FILE).write_text(json.dumps(description, indent=2) + "\n")
+    save_weights(model.net, folder / WEIGHTS_FILE)
+    description = {"family": model.family, "architecture": model.arch, "params": model.params,
+                   "best_epoch": model.best_epoch, "history": model.history, "torch": torch.__version__}
+    write_model_file(folder / NETWORK_FILE, FORMAT_VERSION, description, indent=2)
 
 
 def load_model(folder: Path) -> NetworkModel:
-    from safetensors.torch import load_file
-
     meta_path, weights_path = folder / NETWORK_FILE, folder / WEIGHTS_FILE
-    if not meta_path.is_file() or not weights_path.is_file():
-        raise UserError(f"model files are missing from {folder}; the run's best/ folder is incomplete")
-    from automl.kit import check_network
-
-    try:
-        meta = json.loads(meta_path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise UserError(f"{meta_path} is unreadable or not JSON; the run directory is damaged") from exc
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT_VERSION:
-        found = meta.get("format") if isinstance(meta, dict) else None
-        raise UserError(f"{meta_path} has format {found}; this automl reads format {FORMAT_VERSION}")
+    meta = read_model_file(meta_path, FORMAT_VERSION, weights_path)
     if not isinstance(meta.get("architecture"), dict) or not isinstance(meta.get("params"), dict):
         raise UserError(f"{meta_path} has no architecture or parameters; the run directory is damaged")
-    # sizes first, on the meta device: a tampered architecture must not allocate anything
-    check_network(lambda: networks.build_network(meta["architecture"]), meta["architecture"], weights_path,
-                  meta_path, loops=("blocks", "block_depth", "layers"))
+    arch = meta["architecture"]
     model = NetworkModel(str(meta.get("family")), meta["params"], None)
-    model.arch, model.best_epoch, model.history = meta["architecture"], meta.get("best_epoch"), meta.get("history", {})
-    model.net = networks.build_network(model.arch)
-    try:
-        model.net.load_state_dict(load_file(str(weights_path)), strict=True)
-    except (RuntimeError, OSError) as exc:
-        raise UserError(f"{weights_path} does not match its architecture in {meta_path} ({exc})") from exc
-    model.net.eval()
+    # sizes first, on the meta device: a tampered architecture must not allocate anything
+    model.net = load_network(lambda: networks.build_network(arch), arch, weights_path, meta_path,
+                             loops=("blocks", "block_depth", "layers"))
+    model.arch, model.best_epoch, model.history = arch, meta.get("best_epoch"), meta.get("history", {})
     return model

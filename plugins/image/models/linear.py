@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from automl.kit import ModelSpec, SearchContext
+from automl.kit import SearchContext
 from automl_plugins.image.models import recipe
 
 
@@ -25,14 +25,5 @@ DEFAULTS = {
     "schedule": "cosine", "epochs": 15, "label_smoothing": 0.0,
 }
 
-LINEAR = ModelSpec(
-    key="linear",
-    task="image",
-    search_space=search_space,
-    build=recipe.builder("linear"),
-    save=recipe.save,
-    load=recipe.load,
-    defaults=DEFAULTS,
-    cheap=True,
-    description="softmax regression on downsampled pixels (the fast baseline)",
-)
+LINEAR = recipe.model_spec("linear", search_space, DEFAULTS, cheap=True,
+                           description="softmax regression on downsampled pixels (the fast baseline)")

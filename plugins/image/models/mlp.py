@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from automl.kit import ModelSpec, SearchContext
+from automl.kit import SearchContext
 from automl_plugins.image.models import recipe
 
 
@@ -30,14 +30,5 @@ DEFAULTS = {
     "epochs": 20, "label_smoothing": 0.05, "shift": 0.08, "flip": "none", "rotation": 0, "color_jitter": 0.0,
 }
 
-MLP = ModelSpec(
-    key="mlp",
-    task="image",
-    search_space=search_space,
-    build=recipe.builder("mlp"),
-    save=recipe.save,
-    load=recipe.load,
-    defaults=DEFAULTS,
-    cheap=False,
-    description="multi-layer perceptron on downsampled pixels, pruned epoch by epoch",
-)
+MLP = recipe.model_spec("mlp", search_space, DEFAULTS, cheap=False,
+                        description="multi-layer perceptron on downsampled pixels, pruned epoch by epoch")

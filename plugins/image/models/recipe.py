@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from automl.kit import SearchContext, require
+from automl.kit import ModelSpec, SearchContext, require
 from automl_plugins.image.backend import import_torch
 
 RESOLUTIONS = {"tiny": 16, "small": 32, "medium": 64, "large": 128}
@@ -96,3 +96,11 @@ def load(folder: Path) -> Any:
     from automl_plugins.image.models.estimator import load_model
 
     return load_model(Path(folder))
+
+
+def model_spec(family: str, search_space: Callable[[Any, SearchContext], dict[str, Any]],
+               defaults: dict[str, Any], **fields: Any) -> ModelSpec:
+    """An image family's :class:`ModelSpec`: the family is its key, built by :func:`builder`, saved and
+    loaded by :func:`save` and :func:`load`; ``fields`` are the rest (cheap, description...)."""
+    return ModelSpec(key=family, task="image", search_space=search_space, build=builder(family), save=save,
+                     load=load, defaults=defaults, **fields)

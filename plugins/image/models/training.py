@@ -12,7 +12,6 @@ the deadline; the best weights so far are kept either way.
 
 from __future__ import annotations
 
-import copy
 import math
 import time
 from collections.abc import Callable
@@ -24,7 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from automl.kit import SearchContext
+from automl.kit import EarlyStopping, EpochOutcome, SearchContext, stop_reason
 from automl_plugins.image.models.recipe import learning_rate
 
 MIN_PATIENCE = 5
@@ -34,11 +33,8 @@ WARMUP_SHARE = 0.03
 
 
 @dataclass
-class Outcome:
-    epochs_run: int
-    best_epoch: int
-    best_score: float | None
-    stop_reason: str
+class Outcome(EpochOutcome):
+    best_score: float | None = None
 
 
 class Plan:
@@ -96,9 +92,8 @@ def train(
     base_lrs = [group["lr"] for group in optimizer.param_groups]
     plan = Plan(str(params.get("schedule", "cosine")), epochs, len(batches()))
     smoothing = float(params.get("label_smoothing", 0.0))
-    patience = max(MIN_PATIENCE, round(0.25 * epochs))
-    best: tuple[float, float] | None = None
-    best_state, best_epoch, stale, step, reason = None, 0, 0, 0, "completed"
+    stopper = EarlyStopping(max(MIN_PATIENCE, round(0.25 * epochs)), lambda new, old: _better(ctx, new, old))
+    step, reason = 0, "completed"
     epoch, epoch_seconds = 0, 0.0
     allowed = TIME_SHARE * ctx.time_left() if ctx is not None else math.inf
     while epoch < plan.epochs:
@@ -126,26 +121,19 @@ def train(
             score, loss_value = evaluate()
             if ctx is not None:
                 ctx.report(epoch, score)
-            if best is None or _better(ctx, (score, loss_value), best):
-                best, best_epoch, stale = (score, loss_value), epoch, 0
-                best_state = copy.deepcopy(net.state_dict())
-            else:
-                stale += 1
+            stopper.update(epoch, (score, loss_value), net)
         epoch_seconds = time.time() - started
         if epoch == 1 and math.isfinite(allowed):
             seconds = min(ctx.time_left(), allowed - epoch_seconds)  # type: ignore[union-attr]
             fits = max(1, 1 + int(max(0.0, seconds) // max(epoch_seconds, 1e-3)))
             if fits < plan.epochs:
                 plan.epochs, reason = fits, "deadline: schedule shortened"
-        if interrupted:
-            reason = "deadline"
+        if (stop := stop_reason(interrupted, stopper)) is not None:
+            reason = stop
             break
-        if evaluate is not None and stale >= patience:
-            reason = "early stopping"
-            break
-    if best_state is not None:
-        net.load_state_dict(best_state)
-    return Outcome(epoch, best_epoch or epoch, None if best is None else best[0], reason)
+    stopper.restore(net)
+    best_score = None if stopper.best is None else stopper.best[0]
+    return Outcome(epoch, stopper.best_epoch or epoch, reason, best_score)
 
 
 def _better(ctx: SearchContext | None, new: tuple[float, float], old: tuple[float, float]) -> bool:

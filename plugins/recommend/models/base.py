@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from automl.kit import SearchContext, UserError
+from automl.kit import ModelSpec, SearchContext, UserError
 
 FORMAT_VERSION = 1
 ARRAYS_FILE, META_FILE = "arrays.npz", "model.json"
@@ -362,3 +362,12 @@ def building(cls: type[Recommender]) -> Callable[[dict[str, Any], SearchContext]
         return cls(params, ctx)
 
     return build
+
+
+def model_spec(cls: type[Recommender], search_space: Callable[[Any, SearchContext], dict[str, Any]],
+               build: Callable[[dict[str, Any], SearchContext], Recommender] | None = None,
+               **fields: Any) -> ModelSpec:
+    """A recommender's :class:`ModelSpec`: its key, the task, the shared files (:func:`save`, :func:`loader`)
+    and :func:`building` unless ``build`` is given; ``fields`` are the rest (defaults, description...)."""
+    return ModelSpec(key=cls.key, task="recommend", search_space=search_space, build=build or building(cls),
+                     save=save, load=loader(cls), **fields)

@@ -13,16 +13,8 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from automl.kit import ModelSpec, SearchContext
-from automl_plugins.recommend.models.base import (
-    Interactions,
-    Recommender,
-    Validation,
-    building,
-    common_space,
-    loader,
-    save,
-)
+from automl.kit import SearchContext
+from automl_plugins.recommend.models.base import Interactions, Recommender, Validation, common_space, model_spec
 
 MAX_ITEMS = 5000
 MIN_SUPPORT = 3
@@ -83,8 +75,8 @@ def search_space(trial: Any, ctx: SearchContext) -> dict[str, Any]:
     return {"l2": trial.suggest_float("l2", 1.0, 20000.0, log=True), **common_space(trial, ctx)}
 
 
-EASE_SPEC = ModelSpec(
-    key=EASE.key, task="recommend", search_space=search_space, build=building(EASE), save=save, load=loader(EASE),
+EASE_SPEC = model_spec(
+    EASE, search_space,
     defaults={"l2": 300.0, "rating_threshold": 0.0, "recency": 3.0},
     portfolio=({"l2": 600.0, "rating_threshold": 0.0, "recency": 6.0},
                {"l2": 100.0, "rating_threshold": 0.0, "recency": 0.0}),

@@ -15,16 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from automl.kit import ModelSpec, SearchContext, require
-from automl_plugins.recommend.models.base import (
-    Interactions,
-    Recommender,
-    Validation,
-    building,
-    common_space,
-    loader,
-    save,
-)
+from automl.kit import SearchContext, require
+from automl_plugins.recommend.models.base import Interactions, Recommender, Validation, common_space, model_spec
 
 REPORTS = 10  # intermediate scores per fit
 
@@ -140,15 +132,15 @@ def bpr_space(trial: Any, ctx: SearchContext) -> dict[str, Any]:
     }
 
 
-ALS_SPEC = ModelSpec(
-    key=ALS.key, task="recommend", search_space=als_space, build=building(ALS), save=save, load=loader(ALS),
+ALS_SPEC = model_spec(
+    ALS, als_space,
     defaults={"factors": 64, "regularization": 0.05, "alpha": 5.0, "iterations": 15, "rating_threshold": 0.0,
               "recency": 3.0},
     description="implicit-feedback ALS (the implicit library), confidence-weighted",
     cost_params=("iterations",),
 )
-BPR_SPEC = ModelSpec(
-    key=BPR.key, task="recommend", search_space=bpr_space, build=building(BPR), save=save, load=loader(BPR),
+BPR_SPEC = model_spec(
+    BPR, bpr_space,
     defaults={"factors": 100, "learning_rate": 0.01, "regularization": 0.01, "iterations": 100,
               "rating_threshold": 0.0},
     description="Bayesian personalised ranking matrix factorisation (the implicit library)",

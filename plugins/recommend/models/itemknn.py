@@ -14,15 +14,13 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from automl.kit import ModelSpec, SearchContext
+from automl.kit import SearchContext
 from automl_plugins.recommend.models.base import (
     Interactions,
     Recommender,
     Validation,
-    building,
     common_space,
-    loader,
-    save,
+    model_spec,
     sparse_from,
 )
 
@@ -84,9 +82,8 @@ def search_space(trial: Any, ctx: SearchContext) -> dict[str, Any]:
     }
 
 
-ITEMKNN = ModelSpec(
-    key=ItemKNN.key, task="recommend", search_space=search_space, build=building(ItemKNN), save=save,
-    load=loader(ItemKNN),
+ITEMKNN = model_spec(
+    ItemKNN, search_space,
     defaults={"neighbours": 100, "shrink": 10.0, "rating_threshold": 0.0, "recency": 3.0},
     portfolio=({"neighbours": 200, "shrink": 20.0, "rating_threshold": 0.0, "recency": 6.0},),
     description="item-kNN: cosine similarity with shrinkage over each item's nearest neighbours",

@@ -14,15 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from automl.kit import ModelSpec, SearchContext, UserError, require
-from automl_plugins.recommend.models.base import (
-    Interactions,
-    Recommender,
-    Validation,
-    common_space,
-    loader,
-    save,
-)
+from automl.kit import SearchContext, UserError, load_network, require, save_weights
+from automl_plugins.recommend.models.base import Interactions, Recommender, Validation, common_space, model_spec
 
 WEIGHTS_FILE = "weights.safetensors"
 
@@ -62,8 +55,7 @@ class NeuralCF(Recommender):
         outcome = ncf_net.train(self.net, positive.row.astype(np.int64), positive.col.astype(np.int64),
                                 self.n_items, self.params, self.seed, evaluate, self.better, self.out_of_time)
         self.best_epoch = outcome.best_epoch
-        self.history = {"epochs_run": outcome.epochs_run, "best_epoch": outcome.best_epoch,
-                        "stop_reason": outcome.stop_reason, "seconds": round(time.time() - started, 3)}
+        self.history = outcome.history(time.time() - started)
 
     def _scores(self, users: np.ndarray) -> np.ndarray:
         torch = _torch()
@@ -85,32 +77,20 @@ class NeuralCF(Recommender):
 
     def save_extra(self, folder: Path) -> None:
         require("safetensors", "recommend", "saving the neural CF model")
-        from safetensors.torch import save_file
-
-        state = {name: tensor.detach().contiguous() for name, tensor in self.net.state_dict().items()}
-        save_file(state, str(Path(folder) / WEIGHTS_FILE))
+        save_weights(self.net, Path(folder) / WEIGHTS_FILE)
 
     def restore(self, arrays: dict[str, np.ndarray], folder: Path) -> None:
         _torch()
         require("safetensors", "recommend", "loading the neural CF model")
-        from safetensors.torch import load_file
-
         from automl_plugins.recommend.models.ncf_net import CFNet
 
         path = Path(folder) / WEIGHTS_FILE
         if not path.is_file():
             raise UserError(f"{path} is missing; the run's best/ folder is incomplete")
-        from automl.kit import check_network
-
         arch = self.arch()
         # sizes first, on the meta device: tampered user or item counts must not allocate anything
-        check_network(lambda: CFNet(arch), arch, path, Path(folder) / "model.json")
-        self.net = CFNet(arch)
-        try:
-            self.net.load_state_dict(load_file(str(path)), strict=True)
-        except (RuntimeError, OSError) as exc:
-            raise UserError(f"{path} does not match the model described beside it ({exc})") from exc
-        self.net.eval()
+        self.net = load_network(lambda: CFNet(arch), arch, path, Path(folder) / "model.json",
+                                described="the model described beside it")
 
 
 def search_space(trial: Any, ctx: SearchContext) -> dict[str, Any]:
@@ -131,8 +111,8 @@ def build(params: dict[str, Any], ctx: SearchContext) -> NeuralCF:
     return NeuralCF(params, ctx)
 
 
-NCF = ModelSpec(
-    key=NeuralCF.key, task="recommend", search_space=search_space, build=build, save=save, load=loader(NeuralCF),
+NCF = model_spec(
+    NeuralCF, search_space, build=build,
     defaults={"architecture": "dot", "loss": "softmax", "factors": 64, "hidden": 32, "learning_rate": 0.005,
               "l2": 1e-4, "epochs": 30, "rating_threshold": 0.0},
     cheap=False,

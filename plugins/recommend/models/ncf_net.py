@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -11,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from automl.kit import EarlyStopping, stop_reason
+from automl.kit import EarlyStopping, EpochOutcome, train_epochs
 
 PATIENCE = 3
 BATCH_SIZE = 1024
@@ -68,55 +67,33 @@ def score_users(net: CFNet, users: np.ndarray, n_items: int) -> np.ndarray:
     return np.concatenate(blocks) if blocks else np.zeros((0, n_items), dtype=np.float32)
 
 
-@dataclass
-class Outcome:
-    epochs_run: int
-    best_epoch: int
-    stop_reason: str
-
-
 def train(net: CFNet, users: np.ndarray, items: np.ndarray, n_items: int, params: dict[str, Any], seed: int,
           evaluate: Callable[[int], float] | None, better: Callable[[float, float], bool],
-          out_of_time: Callable[[], bool]) -> Outcome:
+          out_of_time: Callable[[], bool]) -> EpochOutcome:
     """BPR (one sampled negative per positive) or sampled softmax (shared uniform negatives), Adam, L2 on the
     batch's embeddings. With ``evaluate`` it reports each epoch, stops early and keeps the best epoch."""
     optimizer = torch.optim.Adam(net.parameters(), lr=float(params["learning_rate"]))
     l2, loss_name = float(params["l2"]), params["loss"]
     rng = np.random.default_rng(seed)
     user_t, item_t = torch.as_tensor(users), torch.as_tensor(items)
-    stopper = EarlyStopping(PATIENCE, better)
-    epoch, reason = 0, "completed"
-    while epoch < int(params["epochs"]):
-        net.train()
-        interrupted = False
+
+    def batches() -> Iterator[torch.Tensor]:
         order = torch.as_tensor(rng.permutation(len(users)))
         for start in range(0, len(users), BATCH_SIZE):
-            index = order[start:start + BATCH_SIZE]
-            u, i = user_t[index], item_t[index]
-            if loss_name == "bpr":
-                j = torch.as_tensor(rng.integers(n_items, size=len(index)))
-                loss = -F.logsigmoid(net.pairs(u, i) - net.pairs(u, j)).mean()
-                extra = net.items(j).pow(2).sum(-1).mean()
-            else:
-                negatives = torch.as_tensor(rng.integers(n_items, size=MLP_NEGATIVES if net.mlp else NEGATIVES))
-                logits = torch.cat([net.pairs(u, i)[:, None], net.cross(u, negatives)], dim=1)
-                loss = F.cross_entropy(logits, torch.zeros(len(index), dtype=torch.int64))
-                extra = net.items(negatives).pow(2).sum(-1).mean()
-            loss = loss + l2 * (net.users(u).pow(2).sum(-1).mean() + net.items(i).pow(2).sum(-1).mean() + extra)
-            if not torch.isfinite(loss):
-                raise FloatingPointError(f"the training loss diverged at epoch {epoch + 1}; lower the learning rate")
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            if out_of_time():
-                interrupted = True
-                break
-        epoch += 1
-        if evaluate is not None:
-            stopper.update(epoch, evaluate(epoch), net)
-        if (stop := stop_reason(interrupted, stopper)) is not None:
-            reason = stop
-            break
-    stopper.restore(net)
-    net.eval()
-    return Outcome(epoch, stopper.best_epoch or epoch, reason)
+            yield order[start:start + BATCH_SIZE]
+
+    def loss(index: torch.Tensor) -> torch.Tensor:
+        u, i = user_t[index], item_t[index]
+        if loss_name == "bpr":
+            j = torch.as_tensor(rng.integers(n_items, size=len(index)))
+            value = -F.logsigmoid(net.pairs(u, i) - net.pairs(u, j)).mean()
+            extra = net.items(j).pow(2).sum(-1).mean()
+        else:
+            negatives = torch.as_tensor(rng.integers(n_items, size=MLP_NEGATIVES if net.mlp else NEGATIVES))
+            logits = torch.cat([net.pairs(u, i)[:, None], net.cross(u, negatives)], dim=1)
+            value = F.cross_entropy(logits, torch.zeros(len(index), dtype=torch.int64))
+            extra = net.items(negatives).pow(2).sum(-1).mean()
+        return value + l2 * (net.users(u).pow(2).sum(-1).mean() + net.items(i).pow(2).sum(-1).mean() + extra)
+
+    return train_epochs(net, optimizer, int(params["epochs"]), batches, loss, EarlyStopping(PATIENCE, better),
+                        evaluate, out_of_time)

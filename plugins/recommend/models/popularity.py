@@ -6,8 +6,8 @@ from typing import Any
 
 import numpy as np
 
-from automl.kit import ModelSpec, SearchContext
-from automl_plugins.recommend.models.base import Interactions, Recommender, Validation, building, loader, save
+from automl.kit import SearchContext
+from automl_plugins.recommend.models.base import Interactions, Recommender, Validation, model_spec
 
 
 class Popularity(Recommender):
@@ -24,7 +24,6 @@ def search_space(trial: Any, ctx: SearchContext) -> dict[str, Any]:
     return {}
 
 
-POPULARITY = ModelSpec(
-    key=Popularity.key, task="recommend", search_space=search_space, build=building(Popularity), save=save,
-    load=loader(Popularity), defaults={}, description="the most popular items the user has not seen (baseline)",
+POPULARITY = model_spec(
+    Popularity, search_space, defaults={}, description="the most popular items the user has not seen (baseline)",
 )

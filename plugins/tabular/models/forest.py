@@ -134,26 +134,10 @@ def _builder(family: str):  # noqa: ANN202
 
 _DEFAULTS = {"n_estimators": 300, "max_features": "sqrt", "min_samples_leaf": 2, "class_weight": None}
 
-RANDOM_FOREST = ModelSpec(
-    key="random_forest",
-    task="tabular",
-    search_space=search_space,
-    build=_builder("random_forest"),
-    save=save_skops,
-    load=load_skops,
-    defaults=_DEFAULTS,
-    description="random forest (bagged deep trees)",
-    cost_params=("n_estimators",),
-)
+def _spec(key: str, defaults: dict[str, Any], description: str) -> ModelSpec:
+    return ModelSpec(key=key, task="tabular", search_space=search_space, build=_builder(key), save=save_skops,
+                     load=load_skops, defaults=defaults, description=description, cost_params=("n_estimators",))
 
-EXTRA_TREES = ModelSpec(
-    key="extra_trees",
-    task="tabular",
-    search_space=search_space,
-    build=_builder("extra_trees"),
-    save=save_skops,
-    load=load_skops,
-    defaults={**_DEFAULTS, "max_features": "0.5"},
-    description="extremely randomised trees",
-    cost_params=("n_estimators",),
-)
+
+RANDOM_FOREST = _spec("random_forest", _DEFAULTS, "random forest (bagged deep trees)")
+EXTRA_TREES = _spec("extra_trees", {**_DEFAULTS, "max_features": "0.5"}, "extremely randomised trees")

@@ -27,7 +27,12 @@ import numpy as np
 from automl.kit import ModelSpec, SearchContext, UserError
 from automl_plugins.tabular.models import SklearnModel, save_skops
 from automl_plugins.text.models import vector_cache
-from automl_plugins.text.models.features import class_weight_choices, feature_space, tfidf_features
+from automl_plugins.text.models.features import (
+    class_weight_choices,
+    feature_space,
+    made_on_first_use,
+    tfidf_features,
+)
 from automl_plugins.text.models.linear import _FEATURES, CALIBRATION_FOLDS, load_skops
 
 DEFAULT_ENCODER = "default"
@@ -107,16 +112,10 @@ def _sentence_embedding_class() -> type:
             n_threads = int(self.n_threads) if isinstance(self.n_threads, int) and 0 < self.n_threads <= 1024 else 1
             return sparse.csr_matrix(weight * embed([str(t) for t in X], self.encoder, n_threads))
 
-    SentenceEmbedding.__qualname__ = "SentenceEmbedding"  # found by name in this module
     return SentenceEmbedding
 
 
-def __getattr__(name: str) -> Any:
-    """``SentenceEmbedding``, made (once) when first asked for: by a build, skops or pickle."""
-    if name == "SentenceEmbedding":
-        globals()[name] = made = _sentence_embedding_class()
-        return made
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = made_on_first_use(globals(), "SentenceEmbedding", _sentence_embedding_class)
 
 
 def space(trial: Any, ctx: SearchContext) -> dict[str, Any]:

@@ -11,6 +11,7 @@ pickle find it by this module's name as before).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -54,16 +55,26 @@ def _compact_tfidf_class() -> type:
                 state["vocabulary_"] = {term: index for index, term in enumerate(terms)}
             super().__setstate__(state)
 
-    CompactTfidfVectorizer.__qualname__ = "CompactTfidfVectorizer"  # found by name in this module
     return CompactTfidfVectorizer
 
 
-def __getattr__(name: str) -> Any:
-    """``CompactTfidfVectorizer``, made (once) when first asked for: by a build, skops or pickle."""
-    if name == "CompactTfidfVectorizer":
-        globals()[name] = made = _compact_tfidf_class()
-        return made
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+def made_on_first_use(namespace: dict[str, Any], name: str, make: Callable[[], type]) -> Callable[[str], Any]:
+    """A module ``__getattr__`` (PEP 562) for the class ``name``: ``make()`` makes it (once) when first asked
+    for, by a build, skops or pickle, and it stays in the module under that name (so they find it there)."""
+
+    def module_getattr(attribute: str) -> Any:
+        if attribute != name:
+            raise AttributeError(f"module {namespace['__name__']!r} has no attribute {attribute!r}")
+        if name not in namespace:
+            made = make()
+            made.__qualname__ = name  # found by name in the module
+            namespace[name] = made
+        return namespace[name]
+
+    return module_getattr
+
+
+__getattr__ = made_on_first_use(globals(), "CompactTfidfVectorizer", _compact_tfidf_class)
 
 
 def feature_space(trial: Any, ctx: SearchContext) -> dict[str, Any]:

@@ -11,7 +11,6 @@ characters. This module imports no torch, so registering the plugin stays fast;
 
 from __future__ import annotations
 
-import json
 import re
 from collections import Counter
 from pathlib import Path
@@ -19,7 +18,16 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from automl.kit import ModelSpec, SearchContext, UserError, require
+from automl.kit import (
+    ModelSpec,
+    SearchContext,
+    UserError,
+    load_network,
+    read_model_file,
+    require,
+    save_weights,
+    write_model_file,
+)
 from automl_plugins.text.models.features import class_weight_choices
 
 if TYPE_CHECKING:
@@ -94,52 +102,32 @@ def build(params: dict[str, Any], ctx: SearchContext) -> NeuralTextModel:
 
 
 def save(model: NeuralTextModel, folder: Path) -> None:
-    from safetensors.torch import save_file
-
     assert model.net is not None and model.vocabulary is not None, "fit the model first"
-    state = {name: tensor.detach().contiguous() for name, tensor in model.net.state_dict().items()}
-    save_file(state, str(Path(folder) / WEIGHTS_FILE))
+    save_weights(model.net, Path(folder) / WEIGHTS_FILE)
     vocabulary = model.vocabulary
-    description = {"format": FORMAT_VERSION, "architecture": model.arch, "params": model.params,
-                   "best_epoch": model.best_epoch, "history": model.history, "torch": _torch().__version__,
+    description = {"architecture": model.arch, "params": model.params, "best_epoch": model.best_epoch,
+                   "history": model.history, "torch": _torch().__version__,
                    "vocabulary": {"unit": vocabulary.unit, "max_length": vocabulary.max_length,
                                   "tokens": vocabulary.tokens}}
-    (Path(folder) / NETWORK_FILE).write_text(json.dumps(description, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_model_file(Path(folder) / NETWORK_FILE, FORMAT_VERSION, description, ensure_ascii=False)
 
 
 def load(folder: Path) -> NeuralTextModel:
     _torch()
     require("safetensors", "text", "loading the neural text model")
-    from safetensors.torch import load_file
-
     from automl_plugins.text.models.neural_net import NeuralTextModel, TextNet
 
     meta_path, weights_path = Path(folder) / NETWORK_FILE, Path(folder) / WEIGHTS_FILE
-    if not meta_path.is_file() or not weights_path.is_file():
-        raise UserError(f"model files are missing from {folder}; the run's best/ folder is incomplete")
-    try:
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise UserError(f"{meta_path} is unreadable or not JSON; the run directory is damaged") from exc
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT_VERSION:
-        found = meta.get("format") if isinstance(meta, dict) else None
-        raise UserError(f"{meta_path} has format {found}; this automl reads format {FORMAT_VERSION}")
-    from automl.kit import check_network
-
+    meta = read_model_file(meta_path, FORMAT_VERSION, weights_path)
     if not isinstance(meta.get("architecture"), dict) or not isinstance(meta.get("vocabulary"), dict):
         raise UserError(f"{meta_path} has no architecture or vocabulary; the run directory is damaged")
+    arch = meta["architecture"]
     # sizes first, on the meta device: a tampered architecture must not allocate anything
-    check_network(lambda: TextNet(meta["architecture"]), meta["architecture"], weights_path, meta_path)
+    net = load_network(lambda: TextNet(arch), arch, weights_path, meta_path)
     model = NeuralTextModel(meta["params"], None)
-    model.arch, model.best_epoch, model.history = meta["architecture"], meta["best_epoch"], meta.get("history", {})
+    model.net, model.arch, model.best_epoch, model.history = net, arch, meta["best_epoch"], meta.get("history", {})
     words = meta["vocabulary"]
     model.vocabulary = Vocabulary(words["tokens"], words["unit"], words["max_length"])
-    model.net = TextNet(model.arch)
-    try:
-        model.net.load_state_dict(load_file(str(weights_path)), strict=True)
-    except (RuntimeError, OSError) as exc:
-        raise UserError(f"{weights_path} does not match its architecture in {meta_path} ({exc})") from exc
-    model.net.eval()
     return model
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -19,7 +18,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from automl.kit import EarlyStopping, SearchContext, stop_reason
+from automl.kit import EarlyStopping, EpochOutcome, SearchContext, class_probabilities, train_epochs
 from automl_plugins.text.metrics import log_loss
 from automl_plugins.text.models.neural import PAD, Vocabulary
 
@@ -66,13 +65,6 @@ class TextNet(nn.Module):
         return self.head(self.dropout(pooled))
 
 
-@dataclass
-class Outcome:
-    epochs_run: int
-    best_epoch: int
-    stop_reason: str
-
-
 def collate(sequences: list[np.ndarray], index: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
     """Pad to the longest text of the batch, not to max_length."""
     lengths = [len(sequences[i]) for i in index]
@@ -96,17 +88,14 @@ def predict_proba(net: TextNet, sequences: list[np.ndarray], n_classes: int) -> 
     net.eval()
     lengths = np.array([len(s) for s in sequences], dtype=np.int64)
     order = np.argsort(lengths, kind="stable")
-    out = np.zeros((len(sequences), n_classes))
-    with torch.inference_mode():
-        for start in range(0, len(order), PREDICT_BATCH):
-            index = order[start : start + PREDICT_BATCH]
-            out[index] = torch.softmax(net(*collate(sequences, index)).double(), dim=1).numpy()
-    return out
+    batches = (order[start : start + PREDICT_BATCH] for start in range(0, len(order), PREDICT_BATCH))
+    return class_probabilities(((index, net(*collate(sequences, index))) for index in batches), len(sequences),
+                               n_classes)
 
 
 def train(net: TextNet, sequences: list[np.ndarray], y: np.ndarray, params: dict[str, Any],
           ctx: SearchContext, evaluate: Callable[[], tuple[float, float]] | None,
-          class_weight: np.ndarray | None) -> Outcome:
+          class_weight: np.ndarray | None) -> EpochOutcome:
     """Train in place; with ``evaluate`` (score, log loss), report each epoch, stop early, keep the best epoch.
 
     Without validation data (the refit) it trains ``epochs`` epochs, the number
@@ -119,33 +108,22 @@ def train(net: TextNet, sequences: list[np.ndarray], y: np.ndarray, params: dict
     labels = torch.tensor(np.asarray(y), dtype=torch.int64)
     lengths = np.array([len(s) for s in sequences], dtype=np.int64)
     rng = np.random.default_rng(ctx.seed)
+
+    def loss(index: np.ndarray) -> torch.Tensor:
+        return F.cross_entropy(net(*collate(sequences, index)), labels[index], weight=weight)
+
+    def scored(epoch: int) -> tuple[float, float]:
+        assert evaluate is not None
+        score, loss_value = evaluate()
+        ctx.report(epoch, score)
+        return score, loss_value
+
+    def batches() -> list[np.ndarray]:
+        return bucketed(lengths, int(params["batch_size"]), rng)
+
     stopper = EarlyStopping(PATIENCE, lambda new, old: _better(ctx, new, old))
-    epoch, reason = 0, "completed"
-    while epoch < int(params["epochs"]):
-        net.train()
-        interrupted = False
-        for index in bucketed(lengths, int(params["batch_size"]), rng):
-            loss = F.cross_entropy(net(*collate(sequences, index)), labels[index], weight=weight)
-            if not torch.isfinite(loss):
-                raise FloatingPointError(f"the training loss diverged at epoch {epoch + 1}; lower the learning rate")
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            nn.utils.clip_grad_norm_(net.parameters(), MAX_GRAD_NORM)
-            optimizer.step()
-            if ctx.out_of_time():
-                interrupted = True
-                break
-        epoch += 1
-        if evaluate is not None:
-            score, loss_value = evaluate()
-            ctx.report(epoch, score)
-            stopper.update(epoch, (score, loss_value), net)
-        if (stop := stop_reason(interrupted, stopper)) is not None:
-            reason = stop
-            break
-    stopper.restore(net)
-    net.eval()
-    return Outcome(epoch, stopper.best_epoch or epoch, reason)
+    return train_epochs(net, optimizer, int(params["epochs"]), batches, loss, stopper,
+                        None if evaluate is None else scored, ctx.out_of_time, MAX_GRAD_NORM)
 
 
 def _better(ctx: SearchContext, new: tuple[float, float], old: tuple[float, float]) -> bool:
@@ -194,8 +172,7 @@ class NeuralTextModel:
             weights = len(y) / (n_classes * np.maximum(np.bincount(y, minlength=n_classes), 1))
         outcome = train(net, vocabulary.encode(list(X)), y, p, ctx, evaluate, weights)
         self.best_epoch = outcome.best_epoch
-        self.history = {"epochs_run": outcome.epochs_run, "best_epoch": outcome.best_epoch,
-                        "stop_reason": outcome.stop_reason, "seconds": round(time.time() - started, 3)}
+        self.history = outcome.history(time.time() - started)
         self.ctx = None
         return self
 
