@@ -88,6 +88,8 @@ _EXPORTS: dict[str, str] = {
     "training_data_problem": "automl.evidence.validation",
     # presets a plugin registers as objects (or as YAML files)
     "Preset": "automl.presets",
+    # pretrained models that work offline
+    "minilm_path": "automl.pretrained", "quiet_transformers": "automl.pretrained",
     # a finished run
     "MODEL_PARAM": "automl.search.space",
 }
@@ -128,6 +130,7 @@ if TYPE_CHECKING:  # the same names for type checkers and editors (F401 is off f
     from automl.limits import largest_classes
     from automl.predictions import add_class_columns
     from automl.presets import Preset
+    from automl.pretrained import minilm_path, quiet_transformers
     from automl.report import charts
     from automl.report.charts import MUTED, PALETTE, Chart, canvas, figure_html, short, to_svg
     from automl.report.metric_words import classification_metric_glosses, classification_metric_names

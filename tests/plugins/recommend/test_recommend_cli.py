@@ -1,21 +1,11 @@
-"""The recommend task end to end through the CLI, as the issue's user runs it.
-
-Skipped unless the plugin is registered for the ``automl`` command (its ``automl`` entry point in
-pyproject.toml): a subprocess does not see the in-process registration of conftest.py.
-"""
+"""The recommend task end to end through the CLI, as the issue's user runs it (the built-in plugin's entry
+point registers it for the ``automl`` command)."""
 
 from __future__ import annotations
 
-from importlib.metadata import entry_points
 from pathlib import Path
 
 import pandas as pd
-import pytest
-
-pytestmark = pytest.mark.skipif(
-    "recommend" not in {ep.name for ep in entry_points(group="automl")},
-    reason="the recommend plugin is not registered for the automl command yet",
-)
 
 
 def test_fit_then_predict_top_k_lists(cli, planted_csv: Path, tmp_path: Path) -> None:  # noqa: ANN001
