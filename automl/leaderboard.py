@@ -18,8 +18,8 @@ from optuna.trial import TrialState
 from automl.errors import UserError
 from automl.runs import RunDir, quoted_command
 from automl.search.finalize import ENSEMBLE_ATTR, FINAL_ATTR, tie_break_metric
-from automl.search.objective import FAIL_REASON
 from automl.search.space import MODEL_PARAM, model_params
+from automl.trial_attrs import TrialRecord, finite_number, finite_numbers, mapping, text
 
 COLUMNS = ["rank", "trial", "model", "status", "score", "metric", "fit_seconds", "predict_ms_per_1k",
            "size_bytes", "params"]
@@ -54,7 +54,7 @@ def rows(study: optuna.Study, metric: str) -> list[dict[str, Any]]:
     a text, an object of numbers); anything else shows as empty, never as a traceback.
     """
     maximize = study.direction == optuna.study.StudyDirection.MAXIMIZE
-    final = _mapping(study.user_attrs.get(FINAL_ATTR))
+    final = mapping(study.user_attrs.get(FINAL_ATTR))
     chosen = {n for n in final.get("trials", []) if _is_int(n)} if isinstance(final.get("trials"), list) else set()
     final_ensemble = final.get("ensemble") is True
     scored: list[dict[str, Any]] = []
@@ -63,43 +63,44 @@ def rows(study: optuna.Study, metric: str) -> list[dict[str, Any]]:
         if trial.state == TrialState.WAITING:
             continue
         key = str(trial.params.get(MODEL_PARAM, "?"))
-        attrs = trial.user_attrs
-        note = _text(attrs.get(FAIL_REASON)) or _text(attrs.get("pruned_reason"))
-        score = _number(trial.value) if trial.state == TrialState.COMPLETE else None
+        record = TrialRecord.of(trial.user_attrs)
+        note = record.fail_reason or record.pruned_reason
+        score = finite_number(trial.value) if trial.state == TrialState.COMPLETE else None
         row = {
             "trial": trial.number,
             "model": key,
             "status": "SKIPPED" if note.startswith("skipped") else trial.state.name,
             "score": score,
             "metric": metric,
-            "fit_seconds": _number(attrs.get("fit_seconds")),
-            "predict_ms_per_1k": _number(attrs.get("predict_ms_per_1k")),
-            "size_bytes": _count(attrs.get("size_bytes")),
-            "train_rows_per_second": _number(attrs.get("train_rows_per_second")),
+            "fit_seconds": record.fit_seconds,
+            "predict_ms_per_1k": record.predict_ms_per_1k,
+            "size_bytes": record.size_bytes,
+            "train_rows_per_second": record.train_rows_per_second,
             "params": model_params(key, trial.params),
-            "metrics": _numbers(attrs.get("metrics")),
+            "metrics": record.metrics,
             "note": note,
             "selected": trial.number in chosen and not final_ensemble,
         }
         (scored if row["score"] is not None else others).append(row)
-    ensemble = _mapping(study.user_attrs.get(ENSEMBLE_ATTR))
-    weights = _numbers(ensemble.get("weights"))
-    if len(weights) > 1 and _number(ensemble.get("score")) is not None:
+    ensemble = mapping(study.user_attrs.get(ENSEMBLE_ATTR))
+    weights = finite_numbers(ensemble.get("weights"))
+    if len(weights) > 1 and finite_number(ensemble.get("score")) is not None:
+        costs = TrialRecord.of(ensemble)  # the blend's summed costs and metrics, under a trial's names
         scored.append(
             {
                 "trial": None,
                 "model": "ensemble",
                 "status": "COMPLETE",
-                "score": _number(ensemble["score"]),
+                "score": finite_number(ensemble["score"]),
                 "metric": metric,
-                "fit_seconds": _number(ensemble.get("fit_seconds")),
-                "predict_ms_per_1k": _number(ensemble.get("predict_ms_per_1k")),
-                "size_bytes": _count(ensemble.get("size_bytes")),
+                "fit_seconds": costs.fit_seconds,
+                "predict_ms_per_1k": costs.predict_ms_per_1k,
+                "size_bytes": costs.size_bytes,
                 "train_rows_per_second": None,
                 "params": {"weights": weights},
-                "metrics": _numbers(ensemble.get("metrics")),
+                "metrics": costs.metrics,
                 # a run from before automl recorded how the blend was built: say only what is sure
-                "note": _text(ensemble.get("note")) or "a weighted blend of the best trials",
+                "note": text(ensemble.get("note")) or "a weighted blend of the best trials",
                 "selected": final_ensemble,
             }
         )
@@ -117,35 +118,6 @@ def rows(study: optuna.Study, metric: str) -> list[dict[str, Any]]:
 
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _number(value: Any) -> float | None:
-    """A finite number as automl records it, else None (a text, a list, NaN, 10**400 from an edited journal)."""
-    if not isinstance(value, (int, float)) or isinstance(value, bool):
-        return None
-    try:
-        number = float(value)
-    except OverflowError:
-        return None
-    return value if math.isfinite(number) else None
-
-
-def _count(value: Any) -> int | None:
-    number = _number(value)
-    return int(number) if number is not None and number >= 0 and number < 2**63 else None
-
-
-def _text(value: Any) -> str:
-    return value if isinstance(value, str) else ""
-
-
-def _mapping(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _numbers(value: Any) -> dict[str, Any]:
-    """An object of named finite numbers (metrics, ensemble weights); other entries are left out."""
-    return {str(k): v for k, v in _mapping(value).items() if _number(v) is not None}
 
 
 def to_frame(board: list[dict[str, Any]]) -> pd.DataFrame:
@@ -279,5 +251,5 @@ def delivered_line(study: optuna.Study, metric: str) -> str:
         return f"{line}, the top row of the leaderboard"
     top = board[0]
     above = f"trial {top['trial']}" if top["trial"] is not None else top["model"]
-    reason = _text(_mapping(study.user_attrs.get(FINAL_ATTR)).get("reason")) or "no reason was recorded"
+    reason = text(mapping(study.user_attrs.get(FINAL_ATTR)).get("reason")) or "no reason was recorded"
     return f"{line}, not the leaderboard's top row ({above}, {top['score']:.4g}); why: {reason}"

@@ -16,12 +16,14 @@ from collections.abc import Iterable
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
+from automl.trial_attrs import PRUNED_REASON
+
 SKIPPED_PREFIX = "skipped"
 
 
 def skipped(trial: FrozenTrial) -> bool:
     """A trial the search decided not to fit."""
-    return trial.state == TrialState.PRUNED and str(trial.user_attrs.get("pruned_reason", "")).startswith(
+    return trial.state == TrialState.PRUNED and str(trial.user_attrs.get(PRUNED_REASON, "")).startswith(
         SKIPPED_PREFIX)
 
 

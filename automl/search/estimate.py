@@ -30,6 +30,7 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from automl.search.space import MODEL_PARAM, model_params
+from automl.trial_attrs import TrialRecord
 
 SAFETY = 1.5
 RECENT = 6  # the family's last measured trials that judge its next one (the machine's load drifts)
@@ -57,7 +58,7 @@ def _seconds(trial: FrozenTrial) -> float | None:
         return None
     if trial.state == TrialState.COMPLETE:
         return trial.duration.total_seconds()
-    if trial.state == TrialState.FAIL and str(trial.user_attrs.get("fail_reason", "")).startswith(KILLED_PREFIX):
+    if trial.state == TrialState.FAIL and TrialRecord.of(trial.user_attrs).fail_reason.startswith(KILLED_PREFIX):
         return trial.duration.total_seconds()
     return None
 
@@ -114,7 +115,7 @@ def refit_need(study: optuna.Study, n_rows: int, train_rows: int) -> float | Non
         best = study.best_trial
     except ValueError:  # no trial completed yet
         return None
-    fit_seconds = best.user_attrs.get("fit_seconds")
+    fit_seconds = TrialRecord.of(best.user_attrs).fit_seconds
     if not isinstance(fit_seconds, int | float) or not math.isfinite(fit_seconds):
         return None
     return SAFETY * max(0.0, float(fit_seconds)) * n_rows / max(train_rows, 1)

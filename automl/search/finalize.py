@@ -25,7 +25,7 @@ from automl.search.members import save_folds
 from automl.search.objective import score_all
 from automl.search.setup import SearchSetup
 from automl.search.space import MODEL_PARAM, model_params
-from automl.trial_attrs import TIE_BREAK_ATTR
+from automl.trial_attrs import FIT_SECONDS, METRICS, PREDICT_MS_PER_1K, SIZE_BYTES, TIE_BREAK_ATTR, TrialRecord
 
 log = logging.getLogger(__name__)
 ENSEMBLE_ATTR = "ensemble"
@@ -74,7 +74,7 @@ def tie_breaker(trial: FrozenTrial, name: str | None) -> float:
     Label metrics (accuracy, F1) on a small validation set tie often; a smooth
     score of the same predictions still tells the models apart.
     """
-    return float(trial.user_attrs.get("metrics", {}).get(name, 0.0)) if name else 0.0
+    return float(TrialRecord.of(trial.user_attrs).metrics.get(name, 0.0)) if name else 0.0
 
 
 def choose_final(setup: SearchSetup, study: optuna.Study) -> Selection:
@@ -93,7 +93,7 @@ def choose_final(setup: SearchSetup, study: optuna.Study) -> Selection:
     store = setup.run.artifact_store()
     best, margin = ranked[0], 0.0
     metric = setup.metric.name
-    if noise.applies(setup, best.user_attrs.get("metrics", {})):
+    if noise.applies(setup, TrialRecord.of(best.user_attrs).metrics):
         margin = noise.standard_error(setup, artifacts.load_predictions(store, best))
         best = calmest(setup, ranked, margin)
     why = f"the best validation {metric}"
@@ -124,7 +124,7 @@ def choose_final(setup: SearchSetup, study: optuna.Study) -> Selection:
     chosen, refusal = _ensemble_or_single(setup, result, metrics, single, (best, ranked[0]), margin, champions)
     method = CHAMPIONS_NOTE if champions else GREEDY_NOTE
     study.set_user_attr(ENSEMBLE_ATTR, {
-        **_blend_costs(study, result.weights), "score": result.score, "metrics": metrics, "method": method,
+        **_blend_costs(study, result.weights), "score": result.score, METRICS: metrics, "method": method,
         "note": method if chosen.is_ensemble else f"{method}; not delivered: {refusal}",
     })
     return chosen
@@ -164,12 +164,12 @@ def _ensemble_or_single(setup: SearchSetup, result: EnsembleResult, metrics: dic
 
 def _blend_costs(study: optuna.Study, weights: dict[int, float]) -> dict[str, Any]:
     """A blend's weights and what it costs: its members' fit time, prediction time and size, summed."""
-    trials = [_trial(study, n).user_attrs for n in weights]
+    trials = [TrialRecord.of(_trial(study, n).user_attrs) for n in weights]
     return {
         "weights": {str(n): w for n, w in weights.items()},
-        "fit_seconds": sum(t.get("fit_seconds", 0.0) for t in trials),
-        "predict_ms_per_1k": sum(t.get("predict_ms_per_1k", 0.0) for t in trials),
-        "size_bytes": sum(t.get("size_bytes", 0) for t in trials),
+        FIT_SECONDS: sum(t.fit_seconds or 0.0 for t in trials),
+        PREDICT_MS_PER_1K: sum(t.predict_ms_per_1k or 0.0 for t in trials),
+        SIZE_BYTES: sum(t.size_bytes or 0 for t in trials),
     }
 
 
@@ -177,7 +177,7 @@ def calmest(setup: SearchSetup, ranked: list[FrozenTrial], margin: float) -> Fro
     """Among the trials tied with the best within ``margin``, the one with the lowest log-loss."""
     top = float(ranked[0].value)
     tied = [t for t in ranked if noise.within(setup, float(t.value), top, margin)
-            and setup.tie_break_metric in t.user_attrs.get("metrics", {})]
+            and setup.tie_break_metric in TrialRecord.of(t.user_attrs).metrics]
     return min(tied, key=lambda t: tie_breaker(t, setup.tie_break_metric)) if tied else ranked[0]
 
 
@@ -274,7 +274,7 @@ def refit_and_save(setup: SearchSetup, study: optuna.Study, selection: Selection
         if spec is None:  # the journal and run.json of two different runs, or an edited journal
             raise UserError(f"trial {number} of the study is a '{key}' model, which run.json does not list "
                             f"({', '.join(setup.models) or 'none'}); the run folder is damaged or mixes two runs")
-        params = trial.user_attrs.get("refit_params") or model_params(key, trial.params)
+        params = TrialRecord.of(trial.user_attrs).refit_params or model_params(key, trial.params)
         folder = staging / f"member_{index}"
         folder.mkdir()
         member = {"trial": number, "model": key, "weight": weight, "params": params, "path": folder.name}
@@ -403,7 +403,7 @@ def _refit(setup: SearchSetup, spec: Any, params: dict[str, Any], folder: Path, 
 def refit_seconds(setup: SearchSetup, trial: FrozenTrial) -> float:
     """The trial's fit time scaled from its training rows (all folds) to the whole data set."""
     train_rows = sum(len(train) for train, _ in setup.folds)
-    return float(trial.user_attrs.get("fit_seconds", 0.0)) * setup.dataset.n_rows / max(train_rows, 1)
+    return (TrialRecord.of(trial.user_attrs).fit_seconds or 0.0) * setup.dataset.n_rows / max(train_rows, 1)
 
 
 def _json_default(value: Any) -> Any:

@@ -24,6 +24,7 @@ from optuna.trial import FrozenTrial, TrialState
 from automl.search.liveness import INTERRUPTED_ATTR, Heartbeat, fail_stale_trials, poll_seconds, with_retry
 from automl.search.objective import FAIL_REASON, Objective
 from automl.search.optuna_compat import heartbeats_enabled, study_storage, trial_id
+from automl.trial_attrs import PRUNED_REASON
 
 log = logging.getLogger(__name__)
 
@@ -138,7 +139,7 @@ def _run_one(objective: Objective, trial: optuna.Trial) -> tuple[TrialState, flo
         return TrialState.COMPLETE, objective(trial), False
     except optuna.TrialPruned as exc:
         if str(exc):
-            trial.set_user_attr("pruned_reason", str(exc))
+            trial.set_user_attr(PRUNED_REASON, str(exc))
         return TrialState.PRUNED, None, False
     except Exception as exc:  # noqa: BLE001 - a crashing model is a FAIL trial, not a crashed run
         log.debug("trial %d failed", trial.number, exc_info=True)

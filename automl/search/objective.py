@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import optuna
 
+from automl import trial_attrs as attrs
 from automl.search import artifacts, estimate, isolation
 from automl.search.setup import SearchSetup
 from automl.search.space import sample
@@ -163,7 +164,7 @@ class Objective:
 
     def __call__(self, trial: optuna.Trial) -> float:
         setup = self.setup
-        trial.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")
+        trial.set_user_attr(attrs.WORKER, f"{socket.gethostname()}:{os.getpid()}")
         ctx = setup.context(deadline=self._trial_deadline(trial.study))
         key, params = sample(trial, setup.models, ctx)
         self.current_model = key
@@ -206,14 +207,14 @@ class Objective:
                 size = artifacts.save_packed(store, trial, Path(folds.packed), folds.n_folds, predictions)
             else:
                 size = artifacts.save_trial(store, trial, spec, folds.models, predictions)
-        trial.set_user_attr("metrics", scores)
-        trial.set_user_attr("fit_seconds", round(folds.fit_seconds, 3))
-        trial.set_user_attr("predict_ms_per_1k", round(1e6 * folds.predict_seconds / max(len(predictions), 1), 3))
-        trial.set_user_attr("size_bytes", size)
+        trial.set_user_attr(attrs.METRICS, scores)
+        trial.set_user_attr(attrs.FIT_SECONDS, round(folds.fit_seconds, 3))
+        trial.set_user_attr(attrs.PREDICT_MS_PER_1K, round(1e6 * folds.predict_seconds / max(len(predictions), 1), 3))
+        trial.set_user_attr(attrs.SIZE_BYTES, size)
         throughput = np.mean(folds.throughputs) if folds.throughputs else \
             folds.train_rows / max(folds.fit_seconds, 1e-9)
-        trial.set_user_attr("train_rows_per_second", round(float(throughput), 1))
-        trial.set_user_attr("refit_params", merge_refit_params(folds.refit_params))
+        trial.set_user_attr(attrs.TRAIN_ROWS_PER_SECOND, round(float(throughput), 1))
+        trial.set_user_attr(attrs.REFIT_PARAMS, merge_refit_params(folds.refit_params))
         return score
 
     def _fit_folds(self, spec: Any, params: dict, ctx: Any, report: Callable[[int, float], None],
@@ -270,7 +271,7 @@ def same_parameters(trial: optuna.Trial) -> int | None:
     """
     finished = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
     for other in trial.study.get_trials(deepcopy=False, states=finished):
-        if other.params == trial.params and not other.user_attrs.get("pruned_reason", "").startswith("skipped"):
+        if other.params == trial.params and not attrs.TrialRecord.of(other.user_attrs).skipped:
             return other.number
     return None
 
