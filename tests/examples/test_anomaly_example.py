@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -19,31 +18,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from example_plugins import EXAMPLES, automl, explain, installed, run
 
 pytestmark = pytest.mark.slow
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "automl-anomaly"
+EXAMPLE = EXAMPLES / "automl-anomaly"
 DISTRIBUTION = "automl-anomaly"
-TIMEOUT = 180
 ROWS, SHARE, CONTAMINATION = 600, 0.02, 0.02
-
-
-def _run(*argv: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "AUTOML_DISABLE_PLUGINS"}
-    return subprocess.run([str(a) for a in argv], cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=TIMEOUT)
-
-
-def _explain(done: subprocess.CompletedProcess[str]) -> str:
-    return f"{' '.join(done.args)} -> {done.returncode}\nstdout:\n{done.stdout}\nstderr:\n{done.stderr}"
-
-
-def _pip(*args: str) -> subprocess.CompletedProcess[str]:
-    return _run(sys.executable, "-m", "pip", "--disable-pip-version-check", "--no-input", *args, cwd=EXAMPLE)
-
-
-def automl(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return _run(sys.executable, "-m", "automl.cli", *args, cwd=cwd)
 
 
 def transactions(n_rows: int, share: float, seed: int = 0) -> pd.DataFrame:
@@ -62,13 +43,8 @@ def transactions(n_rows: int, share: float, seed: int = 0) -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def anomaly_installed() -> Iterator[Path]:
     """automl-anomaly installed editable for this module's tests; uninstalled afterwards, whatever happens."""
-    try:
-        done = _pip("install", "--quiet", "--no-deps", "--no-build-isolation", "-e", str(EXAMPLE))
-        assert done.returncode == 0, _explain(done)
-        yield EXAMPLE
-    finally:
-        done = _pip("uninstall", "--yes", DISTRIBUTION)
-        assert done.returncode == 0, _explain(done)
+    with installed(EXAMPLE, DISTRIBUTION) as folder:
+        yield folder
 
 
 @pytest.fixture(scope="module")
@@ -96,34 +72,34 @@ def _section(help_text: str, title: str) -> str:
 
 def test_fit_help_lists_the_task_option_under_the_task(anomaly_installed: Path, tmp_path: Path) -> None:
     done = automl("fit", "--help", cwd=tmp_path)
-    assert done.returncode == 0, _explain(done)
+    assert done.returncode == 0, explain(done)
     section = _section(done.stdout, "Options of the anomaly task")
     assert "--contamination FLOAT" in section and "expected share of anomalies" in section, section
     assert "--contamination" not in _section(done.stdout, "Options"), done.stdout
     done = automl("predict", "--help", cwd=tmp_path)  # declared at_predict: a prediction option too
-    assert done.returncode == 0, _explain(done)
+    assert done.returncode == 0, explain(done)
     assert "--contamination" in _section(done.stdout, "Options of the anomaly task"), done.stdout
 
 
 def test_the_preset_is_listed(anomaly_installed: Path, tmp_path: Path) -> None:
     done = automl("presets", cwd=tmp_path)
-    assert done.returncode == 0, _explain(done)
+    assert done.returncode == 0, explain(done)
     line = next((ln for ln in done.stdout.splitlines() if ln.startswith("fraud_alerts ")), "")
     assert "anomaly" in line and "average_precision" in line and "plugin anomaly" in line, done.stdout
 
 
 def test_a_fit_with_the_option_and_the_preset(fitted: subprocess.CompletedProcess[str], folder: Path) -> None:
-    assert fitted.returncode == 0, _explain(fitted)
+    assert fitted.returncode == 0, explain(fitted)
     said = fitted.stdout + fitted.stderr
-    assert "preset fraud_alerts: anomaly, metric average_precision" in said, _explain(fitted)
-    assert "dropped column 'merchant'" in said, _explain(fitted)
+    assert "preset fraud_alerts: anomaly, metric average_precision" in said, explain(fitted)
+    assert "dropped column 'merchant'" in said, explain(fitted)
     manifest = json.loads((folder / "run" / "run.json").read_text())
     assert manifest["task"] == "anomaly" and manifest["metric"] == "average_precision", manifest
     assert manifest["task_options"] == {"contamination": CONTAMINATION}, manifest  # the flag beat the preset's 0.01
     assert manifest["preset"]["name"] == "fraud_alerts" and manifest["preset"]["plugin"] == "anomaly"
 
     done = automl("leaderboard", "run", "--format", "json", cwd=folder)
-    assert done.returncode == 0, _explain(done)
+    assert done.returncode == 0, explain(done)
     rows = [row for row in json.loads(done.stdout) if row["status"] == "COMPLETE"]
     assert {row["model"] for row in rows} >= {"isolation_forest", "lof", "robust_covariance"}, rows
     best = max(row["score"] for row in rows)
@@ -133,10 +109,10 @@ def test_a_fit_with_the_option_and_the_preset(fitted: subprocess.CompletedProces
 
 def test_predict_writes_a_score_and_a_flag_at_the_contamination(fitted: subprocess.CompletedProcess[str],
                                                                  folder: Path) -> None:
-    assert fitted.returncode == 0, _explain(fitted)
+    assert fitted.returncode == 0, explain(fitted)
     labels = pd.read_csv(folder / "transactions.csv")["is_fraud"].to_numpy()
     done = automl("predict", "run", "transactions.csv", cwd=folder)
-    assert done.returncode == 0, _explain(done)
+    assert done.returncode == 0, explain(done)
     out = pd.read_csv(io.StringIO(done.stdout))
     assert list(out.columns) == ["transaction_id", "anomaly_score", "flagged"], out.head()
     assert len(out) == ROWS and out["anomaly_score"].between(0, 1).all() and set(out["flagged"]) <= {0, 1}
@@ -150,14 +126,14 @@ def test_an_out_of_range_option_is_one_error_line(folder: Path) -> None:
         done = automl("fit", "transactions.csv", "--task", "anomaly", "--contamination", value,
                       "--run-dir", f"bad{value}", cwd=folder)
         lines = [line for line in done.stderr.splitlines() if line.strip()]
-        assert done.returncode == 2 and len(lines) == 1 and "Traceback" not in done.stderr, _explain(done)
-        assert lines[0].startswith("error: ") and fragment in lines[0], _explain(done)
+        assert done.returncode == 2 and len(lines) == 1 and "Traceback" not in done.stderr, explain(done)
+        assert lines[0].startswith("error: ") and fragment in lines[0], explain(done)
         assert not (folder / f"bad{value}").exists()
 
 
 def test_the_plugin_passes_its_own_tests(anomaly_installed: Path) -> None:
     """Its conformance kit and behavioural tests; the kit's short search is the fit above, so it is left out."""
-    done = _run(sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests",
+    done = run(sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests",
                 "-k", "not short_search", cwd=anomaly_installed)
-    assert done.returncode == 0, _explain(done)
-    assert " passed" in done.stdout and "skipped" not in done.stdout, _explain(done)
+    assert done.returncode == 0, explain(done)
+    assert " passed" in done.stdout and "skipped" not in done.stdout, explain(done)

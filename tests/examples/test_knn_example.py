@@ -8,75 +8,50 @@ environment stays clean for the other tests.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from example_plugins import EXAMPLES, automl, explain, installed, run
 
 from automl_plugins.tabular.demo import churn_frame
 
 pytestmark = pytest.mark.slow
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "automl-knn"
+EXAMPLE = EXAMPLES / "automl-knn"
 DISTRIBUTION = "automl-knn"
-TIMEOUT = 180
-
-
-def _run(*argv: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "AUTOML_DISABLE_PLUGINS"}
-    return subprocess.run([str(a) for a in argv], cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=TIMEOUT)
-
-
-def _explain(done: subprocess.CompletedProcess[str]) -> str:
-    return f"{' '.join(done.args)} -> {done.returncode}\nstdout:\n{done.stdout}\nstderr:\n{done.stderr}"
-
-
-def _pip(*args: str) -> subprocess.CompletedProcess[str]:
-    return _run(sys.executable, "-m", "pip", "--disable-pip-version-check", "--no-input", *args, cwd=EXAMPLE)
 
 
 @pytest.fixture(scope="module")
 def knn_installed() -> Iterator[Path]:
     """automl-knn installed editable for this module's tests; uninstalled afterwards, whatever happens."""
-    try:
-        done = _pip("install", "--quiet", "--no-deps", "--no-build-isolation", "-e", str(EXAMPLE))
-        assert done.returncode == 0, _explain(done)
-        yield EXAMPLE
-    finally:
-        done = _pip("uninstall", "--yes", DISTRIBUTION)
-        assert done.returncode == 0, _explain(done)
-
-
-def automl(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return _run(sys.executable, "-m", "automl.cli", *args, cwd=cwd)
+    with installed(EXAMPLE, DISTRIBUTION) as folder:
+        yield folder
 
 
 def test_example_plugin_end_to_end(knn_installed: Path, tmp_path: Path) -> None:
     # 1. the plugin's own test suite: automl's conformance kit plus its behavioural test
-    done = _run(sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests", cwd=knn_installed)
-    assert done.returncode == 0, _explain(done)
-    assert " passed" in done.stdout and "skipped" not in done.stdout, _explain(done)
+    done = run(sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests", cwd=knn_installed)
+    assert done.returncode == 0, explain(done)
+    assert " passed" in done.stdout and "skipped" not in done.stdout, explain(done)
 
     # 2. `automl plugins` finds it through its entry point
     done = automl("plugins", cwd=tmp_path)
-    assert done.returncode == 0, _explain(done)
-    assert "knn  (automl_knn)" in done.stdout, _explain(done)
+    assert done.returncode == 0, explain(done)
+    assert "knn  (automl_knn)" in done.stdout, explain(done)
     block = done.stdout.split("knn  (automl_knn)", 1)[1].split("\n\n", 1)[0]
-    assert "models:  knn" in block, _explain(done)
-    assert "tabular  (automl_plugins.tabular:PLUGIN)" in done.stdout, _explain(done)
-    assert "Warning" not in done.stderr, _explain(done)
+    assert "models:  knn" in block, explain(done)
+    assert "tabular  (automl_plugins.tabular:PLUGIN)" in done.stdout, explain(done)
+    assert "Warning" not in done.stderr, explain(done)
 
     # 3. a search that uses it, and its rows on the leaderboard
     churn_frame(300, seed=0).to_csv(tmp_path / "customers.csv", index=False)
     done = automl("fit", "customers.csv", "--target", "churned", "--models", "knn,linear", "--trials", "4",
                   "--run-dir", "run", "--quiet", cwd=tmp_path)
-    assert done.returncode == 0, _explain(done)
+    assert done.returncode == 0, explain(done)
     done = automl("leaderboard", "run", "--format", "json", cwd=tmp_path)
-    assert done.returncode == 0, _explain(done)
+    assert done.returncode == 0, explain(done)
     rows = json.loads(done.stdout)
     knn_rows = [row for row in rows if row["model"] == "knn"]
     assert knn_rows, f"no knn row on the leaderboard: {[row['model'] for row in rows]}"
