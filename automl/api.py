@@ -97,6 +97,7 @@ class Run:
         self._catalog = catalog
         self._members: list[tuple[Any, float]] | None = None
         self._fold_models: dict[int, list[Any]] = {}
+        self._study: Any = None
         self._verified = False
         self._trust = integrity.UNVERIFIED
 
@@ -119,9 +120,15 @@ class Run:
         return self._catalog
 
     def study(self, storage: str | None = None):  # noqa: ANN201 - an optuna Study
+        """The run's Optuna study, opened once per ``Run`` for its own storage (a journal study reads the lines
+        appended since on every query, so it stays current); the explanations ask for it per member and trial."""
         from automl.leaderboard import load_study
 
-        return load_study(self.dir, storage)
+        if storage is not None:
+            return load_study(self.dir, storage)
+        if self._study is None:
+            self._study = load_study(self.dir)
+        return self._study
 
     def leaderboard_rows(self) -> list[dict[str, Any]]:
         from automl.leaderboard import rows
@@ -139,6 +146,7 @@ class Run:
         resume_run(self.path, quiet=quiet, open_run=Run)
         self._members = None
         self._fold_models = {}
+        self._study = None
         self._verified = False
         return self
 

@@ -83,11 +83,11 @@ def automl_fit_finished(run: Any) -> None:
 
     ``run`` is the finished :class:`automl.api.Run`. Compute here the slow
     parts of the plugin's report section (once, instead of at every ``automl
-    report``) and save them with :func:`automl.report.cache.save_json`; the
-    section reads them back with :func:`automl.report.cache.load_json`. Keep
-    to :func:`automl.report.budget.seconds_left`, what is left of the fit's
-    time budget. Called by ``automl fit`` and ``automl resume`` in the process
-    that refit the model; exceptions are logged and do not stop the fit.
+    report``) and save them with ``automl.kit.cache.save_json``; the section
+    reads them back with ``cache.load_json``. Keep to
+    ``automl.kit.budget.seconds_left()``, what is left of the fit's time budget.
+    Called by ``automl fit`` and ``automl resume`` in the process that refit
+    the model; exceptions are logged and do not stop the fit.
     """
 
 
