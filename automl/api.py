@@ -13,7 +13,8 @@ import pandas as pd
 from automl import integrity
 from automl.catalog import Catalog, build_catalog
 from automl.errors import UserError
-from automl.manifest_check import read_json
+from automl.manifest_check import check_model, read_json
+from automl.records import ModelRecord, RunRecord
 from automl.runs import RunDir
 from automl.search.ensemble import blend
 from automl.specs import DataSource
@@ -111,7 +112,13 @@ class Run:
 
     @property
     def manifest(self) -> dict[str, Any]:
+        """``run.json`` as a checked dict, for hashing or copying it whole; read its values from :attr:`record`."""
         return self.dir.manifest
+
+    @property
+    def record(self) -> RunRecord:
+        """The checked ``run.json``, typed."""
+        return self.dir.record
 
     @property
     def catalog(self) -> Catalog:
@@ -133,7 +140,7 @@ class Run:
     def leaderboard_rows(self) -> list[dict[str, Any]]:
         from automl.leaderboard import rows
 
-        return rows(self.study(), self.manifest["metric"])
+        return rows(self.study(), self.record.metric)
 
     def leaderboard(self) -> pd.DataFrame:
         from automl.leaderboard import to_frame
@@ -168,7 +175,13 @@ class Run:
         except (OSError, ValueError) as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
             raise UserError(f"{path} is unreadable or not JSON; the run directory is damaged") from exc
 
-    def model_description(self) -> dict[str, Any]:
+    def model_record(self) -> ModelRecord:
+        """``best/model.json``, typed, after the checksums are verified and its shape is checked.
+
+        Its shape (a task name, a list of member objects) is checked before :meth:`ModelRecord.from_json`
+        (:func:`automl.manifest_check.check_model`); the types of a member's values are checked by
+        :func:`automl.integrity.member_folder` before the member loads.
+        """
         path = self.dir.best / "model.json"
         if not path.is_file():
             from automl.runs import quoted_command
@@ -176,10 +189,8 @@ class Run:
             raise UserError(f"run {self.path} has no final model yet; finish it with "
                             f"{quoted_command('automl', 'resume', self.path)}")
         description = self._best_json("model.json")
-        if not isinstance(description, dict) or not isinstance(description.get("members"), list) \
-                or not isinstance(description.get("task"), str):
-            raise UserError(f"{path} does not describe a model (task and members); the run directory is damaged")
-        return description
+        check_model(description, path)
+        return ModelRecord.from_json(description)
 
     def schema(self) -> dict[str, Any]:
         return self._best_json("schema.json")
@@ -189,11 +200,10 @@ class Run:
         from automl.search.members import load_member
 
         if self._members is None:
-            description = self.model_description()
-            task = description["task"]
-            folders = [integrity.member_folder(self.dir.best, m, i) for i, m in enumerate(description["members"])]
-            specs = [self.catalog.model(task, m["model"]) for m in description["members"]]
-            loads = list(zip(specs, folders, description["members"], strict=True))
+            record = self.model_record()
+            folders = [integrity.member_folder(self.dir.best, m, i) for i, m in enumerate(record.members)]
+            specs = [self.catalog.model(record.task, str(m.model)) for m in record.members]
+            loads = list(zip(specs, folders, record.members, strict=True))
             if self._trust != integrity.SIGNED:  # not written by this machine: a native crash stays in a child
                 from automl import probe
 
@@ -202,7 +212,7 @@ class Run:
                     for spec, folder, member in loads
                 )
             self._members = [
-                (load_member(spec, folder, member), float(member["weight"])) for spec, folder, member in loads
+                (load_member(spec, folder, member), float(member.weight or 0.0)) for spec, folder, member in loads
             ]
         return self._members
 
@@ -232,14 +242,14 @@ class Run:
         from automl.search.space import MODEL_PARAM
 
         if number not in self._fold_models:
-            described = self.model_description()["members"]
-            serving = [i for i, m in enumerate(described) if m.get("trial") == number and m.get("folds")]
+            described = self.model_record().members
+            serving = [i for i, m in enumerate(described) if m.trial == number and m.n_folds]
             if serving:
                 model = self.members()[serving[0]][0]
                 models = model.models if isinstance(model, FoldAverage) else [model]
             else:
                 trial = next(t for t in self.study().get_trials(deepcopy=False) if t.number == number)
-                spec = self.catalog.model(self.manifest["task"], trial.params[MODEL_PARAM])
+                spec = self.catalog.model(self.record.task, trial.params[MODEL_PARAM])
                 models = artifacts.load_models(self.dir.artifact_store(), trial, spec)
             self._fold_models[number] = models
         return self._fold_models[number]
@@ -257,8 +267,7 @@ class Run:
                 f"cannot predict data of type {type(data).__name__}; pass a file or folder path (str or Path) "
                 "or a pandas DataFrame"
             )
-        description = self.model_description()
-        task = self.catalog.task(description["task"])
+        task = self.catalog.task(self.model_record().task)
         if data is None and task.needs_input:
             raise UserError(f"give the file to predict: a {task.name} model predicts the rows of a file you pass")
         from automl.task_options import check_at_predict

@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 
 from automl.errors import UserError
+from automl.records import RunRecord
 from automl.runs import quoted_command
 from automl.terminal import printable
 
@@ -33,17 +34,17 @@ class RunFacts:
 
     name: str
     path: Path
-    manifest: dict[str, Any]
+    record: RunRecord
     board: list[dict[str, Any]]
     final_score: float | None
 
     @property
     def metric(self) -> str:
-        return str(self.manifest["metric"])
+        return self.record.metric
 
     @property
     def direction(self) -> str:
-        return str(self.manifest["direction"])
+        return self.record.direction
 
     @property
     def best(self) -> dict[str, Any] | None:
@@ -55,14 +56,14 @@ class RunFacts:
 
     @property
     def data_name(self) -> str:
-        path = (self.manifest.get("data") or {}).get("path")
+        path = self.record.data.path
         if not path:
             return "–"
         return "(a data frame)" if Path(path).parent == self.path.resolve() else Path(path).name
 
     @property
     def wall_seconds(self) -> float | None:
-        started, finished = self.manifest.get("created"), self.manifest.get("finished")
+        started, finished = self.record.created, self.record.finished
         if not (started and finished):
             return None
         try:
@@ -72,12 +73,12 @@ class RunFacts:
 
     def summary_row(self) -> dict[str, Any]:
         best = self.best
-        return {"run": self.name, "task": self.manifest["task"], "kind": self.manifest["kind"],
-                "target": self.manifest.get("target"), "data": self.data_name, "metric": self.metric,
+        return {"run": self.name, "task": self.record.task, "kind": self.record.kind,
+                "target": self.record.target, "data": self.data_name, "metric": self.metric,
                 "direction": self.direction, "best_model": best["model"] if best else None,
                 "best_score": best["score"] if best else None, "trials": self.n_trials,
                 "wall_seconds": self.wall_seconds, "final_score": self.final_score,
-                "status": self.manifest.get("status", "")}
+                "status": self.record.status or ""}
 
 
 @dataclass
@@ -127,7 +128,7 @@ def load_runs(run_dirs: Sequence[str | Path]) -> list[RunFacts]:
             raise UserError(f"run directory {path} not found; pass folders that 'automl fit' created")
         run = Run.load(path)
         final = _final_score(run)
-        runs.append(RunFacts(str(path) if names.count(name) > 1 else name, path, run.manifest, _board(run), final))
+        runs.append(RunFacts(str(path) if names.count(name) > 1 else name, path, run.record, _board(run), final))
     return runs
 
 
@@ -135,7 +136,7 @@ def _final_score(run: Any) -> float | None:
     """The final model's validation score, from its checked ``model.json`` (None before the run finished)."""
     if not (run.dir.best / "model.json").is_file():
         return None
-    score = run.model_description().get("validation_score")  # verified: a tampered best/ is one error line
+    score = run.model_record().validation_score  # verified: a tampered best/ is one error line
     return float(score) if _finite(score) and not isinstance(score, bool) else None
 
 
@@ -162,13 +163,13 @@ def _notes(runs: list[RunFacts], groups: list[MetricGroup]) -> list[str]:
         notes.append(f"These runs use different metrics ({listed}), so each metric has its own chart and "
                      "leaderboard: scores of different metrics are never ranked against each other.")
     for group in groups:
-        prints = {(r.manifest.get("data") or {}).get("fingerprint") for r in group.runs}
+        prints = {r.record.data.fingerprint for r in group.runs}
         if len(group.runs) > 1 and len(prints) > 1:
             notes.append(f"The {group.metric} runs were trained on different data, so their scores say how well "
                          "each problem was solved rather than which model is better.")
     for run in runs:
         if run.final_score is None:
-            notes.append(f"Run {run.name} has no final model yet (status: {run.manifest.get('status') or 'unknown'}); "
+            notes.append(f"Run {run.name} has no final model yet (status: {run.record.status or 'unknown'}); "
                          f"its trials are shown; finish it with {quoted_command('automl', 'resume', run.path)}.")
         if run.best is None:
             notes.append(f"Run {run.name} has no completed trial.")

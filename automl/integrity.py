@@ -54,6 +54,7 @@ from typing import Any
 from automl import atomic, signing
 from automl.errors import ForeignRunWarning, UnverifiedRunWarning, UserError
 from automl.manifest_check import read_json
+from automl.records import MemberRecord
 
 CHECKSUMS = "checksums.json"
 FORMAT = 1
@@ -210,12 +211,14 @@ def _check_relative(name: Any, best: Path) -> PurePosixPath:
     return pure
 
 
-def member_folder(best: Path, member: Any, index: int) -> Path:
-    """The folder of member ``index`` of ``model.json``: a relative path that stays inside ``best/``."""
+def member_folder(best: Path, member: MemberRecord, index: int) -> Path:
+    """The folder of member ``index`` of ``model.json``: a relative path that stays inside ``best/``.
+
+    The member's other values are checked here too, before it is loaded: ``model.json`` may have been edited
+    and its checksums rewritten, and :class:`MemberRecord` holds its values as read.
+    """
     where = f"member {index} of {best / 'model.json'}"
-    if not isinstance(member, dict):
-        raise UserError(f"{where} is not an object; {_REFUSE}")
-    relative = member.get("path")
+    relative = member.path
     if not isinstance(relative, str):
         raise UserError(f"{where} has no folder path; {_REFUSE}")
     pure = _check_relative(relative, best)
@@ -224,12 +227,12 @@ def member_folder(best: Path, member: Any, index: int) -> Path:
     resolved = folder.resolve()
     if resolved == root or root not in resolved.parents:
         raise UserError(f"the folder {relative!r} of {where} leaves {best}; {_REFUSE}")
-    folds = member.get("folds")
+    folds = member.folds
     if folds is not None and not (isinstance(folds, int) and not isinstance(folds, bool) and 0 <= folds <= 1000):
         raise UserError(f"{where} has an invalid 'folds' value {folds!r}; {_REFUSE}")
-    weight = member.get("weight")
+    weight = member.weight
     if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not weight == weight:
         raise UserError(f"{where} has an invalid 'weight' value {weight!r}; {_REFUSE}")
-    if not isinstance(member.get("model"), str):
+    if not isinstance(member.model, str):
         raise UserError(f"{where} has no model name; {_REFUSE}")
     return folder

@@ -13,7 +13,8 @@ What is here, by use:
 
 - declaring a plugin: :class:`TaskPlugin` (what it registers, as data) or
   :func:`hookimpl` (hooks by hand), the specs (:class:`TaskSpec`,
-  :class:`TaskOption`, :class:`TaskWords`, :class:`ModelSpec`,
+  :class:`TaskOption`, :class:`TaskWords`, :class:`ModelSpec`, :class:`Estimator`
+  (what a model's ``build`` returns; subclass it for the default ``refit_params``),
   :class:`MetricSpec`, :class:`Dataset`, :class:`Batch`,
   :class:`SearchContext`, :func:`take` for rows by position) and the errors (:class:`UserError`,
   :class:`MissingExtra`, :func:`require` for an optional package);
@@ -41,9 +42,11 @@ What is here, by use:
   :func:`classification_metric_glosses`), ``budget`` (time left in a fit)
   and ``cache`` (parts saved at fit time);
 - a finished run: the ``automl.api.Run`` a hook receives has the accessors
-  (``ranked_trials()``, ``fold_models(n)``, ``has_fold_models(n)``,
-  ``members()``, ``model_description()``, ``schema()``); :data:`MODEL_PARAM`
-  names a trial's model family in its parameters.
+  (``record``, ``ranked_trials()``, ``fold_models(n)``, ``has_fold_models(n)``,
+  ``members()``, ``model_record()``, ``schema()``); ``run.json`` and
+  ``best/model.json`` read as typed records (:class:`RunRecord` with its
+  :class:`DataRecord`, :class:`ModelRecord` with its :class:`MemberRecord` s);
+  :data:`MODEL_PARAM` names a trial's model family in its parameters.
 """
 
 from __future__ import annotations
@@ -54,7 +57,8 @@ from typing import TYPE_CHECKING, Any
 _EXPORTS: dict[str, str] = {
     # declaring a plugin
     "hookimpl": "automl.hookspecs", "TaskPlugin": "automl.task_plugin",
-    "Batch": "automl.specs", "Dataset": "automl.specs", "DataSource": "automl.specs", "Fold": "automl.specs",
+    "Batch": "automl.specs", "Dataset": "automl.specs", "DataSource": "automl.specs", "Estimator": "automl.specs",
+    "Fold": "automl.specs",
     "MetricSpec": "automl.specs", "ModelSpec": "automl.specs", "SearchContext": "automl.specs",
     "TaskOption": "automl.specs", "TaskSpec": "automl.specs", "TaskWords": "automl.specs", "take": "automl.specs",
     "MissingExtra": "automl.errors", "UserError": "automl.errors", "require": "automl.errors",
@@ -92,6 +96,8 @@ _EXPORTS: dict[str, str] = {
     "minilm_path": "automl.pretrained", "quiet_transformers": "automl.pretrained",
     # a finished run
     "MODEL_PARAM": "automl.search.space",
+    "DataRecord": "automl.records", "MemberRecord": "automl.records", "ModelRecord": "automl.records",
+    "RunRecord": "automl.records",
 }
 _MODULES: dict[str, str] = {  # names that are whole modules (used as ``limits.MEMORY_CAP_BYTES``)
     "limits": "automl.limits", "charts": "automl.report.charts", "budget": "automl.evidence.budget",
@@ -131,6 +137,7 @@ if TYPE_CHECKING:  # the same names for type checkers and editors (F401 is off f
     from automl.predictions import add_class_columns
     from automl.presets import Preset
     from automl.pretrained import minilm_path, quiet_transformers
+    from automl.records import DataRecord, MemberRecord, ModelRecord, RunRecord
     from automl.report import charts
     from automl.report.charts import MUTED, PALETTE, Chart, canvas, figure_html, short, to_svg
     from automl.report.metric_words import classification_metric_glosses, classification_metric_names
@@ -148,6 +155,7 @@ if TYPE_CHECKING:  # the same names for type checkers and editors (F401 is off f
         Batch,
         Dataset,
         DataSource,
+        Estimator,
         Fold,
         MetricSpec,
         ModelSpec,

@@ -225,7 +225,7 @@ def _table(frame: pd.DataFrame) -> str:
 def write_leaderboard_files(run: RunDir, study: optuna.Study) -> None:
     from automl import atomic
 
-    board = rows(study, run.manifest["metric"])
+    board = rows(study, run.record.metric)
     atomic.write_text(run.path / "leaderboard.csv", render(board, "csv"))
 
 

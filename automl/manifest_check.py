@@ -1,4 +1,4 @@
-"""Types and values of ``run.json``, checked before any of it is used.
+"""Types and values of ``run.json`` (and the shape of ``best/model.json``), checked before any of it is used.
 
 ``run.json`` is plain JSON that anyone holding the run directory can edit.
 Its values choose plugins (``task``, ``models``, ``metric``), seed the search,
@@ -151,6 +151,21 @@ DATA_CHECKS: dict[str, Callable[[Any], str | None]] = {
 }
 
 
+REQUIRED = ("format_version", "task", "kind", "metric", "direction", "seed", "models")
+
+
+def check_required(manifest: Any, path: Path, format_version: int) -> None:
+    """A one-line :class:`UserError` if ``run.json`` is no object, lacks a required key or is of another version."""
+    if not isinstance(manifest, dict):
+        raise UserError(f"{path} is not a JSON object; the run is damaged or was edited")
+    missing = [k for k in REQUIRED if k not in manifest]
+    if missing:
+        raise UserError(f"{path} lacks {', '.join(missing)}; the run is damaged or was edited")
+    if manifest["format_version"] != format_version:
+        raise UserError(f"{path} has format version {manifest['format_version']}; "
+                        f"this automl reads version {format_version}")
+
+
 def check_values(manifest: Any, path: Path) -> None:
     """A one-line :class:`UserError` naming the first key of ``run.json`` whose type or value is wrong."""
     if not isinstance(manifest, dict):
@@ -166,6 +181,21 @@ def check_values(manifest: Any, path: Path) -> None:
     for name, value in versions.items():
         if not isinstance(value, str):
             _fail_on("must be a version string", f"versions.{name}", path)
+
+
+def check_model(description: Any, path: Path) -> None:
+    """A one-line :class:`UserError` unless ``best/model.json`` holds a task name and a list of member objects.
+
+    Enough for :meth:`automl.records.ModelRecord.from_json`; the values of a member are checked before it is
+    loaded (:func:`automl.integrity.member_folder`).
+    """
+    if not isinstance(description, dict) or not isinstance(description.get("members"), list) \
+            or not isinstance(description.get("task"), str):
+        raise UserError(f"{path} does not describe a model (task and members); the run directory is damaged")
+    for index, member in enumerate(description["members"]):
+        if not isinstance(member, dict):
+            raise UserError(f"member {index} of {path} is not an object; the run directory was modified or is "
+                            "corrupt; refusing to load it")
 
 
 def _fail_on(problem: str | None, key: str, path: Path) -> None:

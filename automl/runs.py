@@ -18,7 +18,7 @@ import contextlib
 import json
 import platform
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -28,17 +28,17 @@ import filelock
 
 from automl import atomic, journal, userdata
 from automl.errors import UserError
-from automl.manifest_check import check_values, read_json
+from automl.manifest_check import check_required, check_values, read_json
+from automl.records import FORMAT_VERSION as FORMAT_VERSION  # re-exported: it lived here
+from automl.records import RunRecord, field_names
 from automl.redact import redact_arg
 from automl.redact import redact_url as redact_url  # re-exported: the name callers know
 from automl.terminal import quoted_command as quoted_command  # re-exported: it lived here
 from automl.terminal import shell_command as shell_command
 from automl.terminal import shell_quote
 
-FORMAT_VERSION = 1
 STUDY_NAME = "automl"
 MANIFEST = "run.json"
-_REQUIRED_KEYS = ("format_version", "task", "kind", "metric", "direction", "seed", "models")
 _TRACKED_PACKAGES = ("automl", "optuna", "pluggy", "pandas", "numpy", "scikit-learn", "lightgbm")
 
 
@@ -86,7 +86,7 @@ class RunDir:
 
     @classmethod
     @contextlib.contextmanager
-    def creating(cls, path: Path, manifest: dict[str, Any], force: bool = False,
+    def creating(cls, path: Path, record: RunRecord, force: bool = False,
                  reads: Iterable[Path] = ()) -> Iterator[RunDir]:
         """Create the run (with ``force``, after deleting the previous run's own files) and hold its lock.
 
@@ -108,15 +108,15 @@ class RunDir:
             try:
                 userdata.clear_own(path, keep={"run.lock"})  # the lock file is ours while we hold it
                 run.artifacts.mkdir(exist_ok=True)
-                run.write_manifest({"format_version": FORMAT_VERSION, **manifest})
+                run.write_manifest(record.to_json())
             except OSError as exc:
                 raise UserError(f"cannot write run directory {path} ({exc.strerror or exc})") from None
             yield run
 
     @classmethod
-    def create(cls, path: Path, manifest: dict[str, Any], force: bool = False, reads: Iterable[Path] = ()) -> RunDir:
+    def create(cls, path: Path, record: RunRecord, force: bool = False, reads: Iterable[Path] = ()) -> RunDir:
         """Create the run directory (see :meth:`creating`) and release its lock."""
-        with cls.creating(path, manifest, force, reads) as run:
+        with cls.creating(path, record, force, reads) as run:
             return run
 
     @classmethod
@@ -129,33 +129,40 @@ class RunDir:
         return run
 
     def check_manifest(self) -> dict[str, Any]:
+        """``run.json`` as written, after its keys, format version, types and values are checked."""
         try:
             manifest = read_json(self.manifest_path)  # bounded: a 2 GB or deeply nested file is one error line
         except (OSError, ValueError) as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
             reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
             raise UserError(f"{self.manifest_path} is unreadable or not JSON ({reason}); the run is damaged") from exc
-        if not isinstance(manifest, dict):
-            raise UserError(f"{self.manifest_path} is not a JSON object; the run is damaged or was edited")
-        missing = [k for k in _REQUIRED_KEYS if k not in manifest]
-        if missing:
-            raise UserError(f"{self.manifest_path} lacks {', '.join(missing)}; the run is damaged or was edited")
-        if manifest["format_version"] != FORMAT_VERSION:
-            raise UserError(
-                f"{self.manifest_path} has format version {manifest['format_version']}; "
-                f"this automl reads version {FORMAT_VERSION}"
-            )
+        check_required(manifest, self.manifest_path, FORMAT_VERSION)
         check_values(manifest, self.manifest_path)  # types and values, before any of them is used
         return manifest
 
     @property
     def manifest(self) -> dict[str, Any]:
+        """The checked ``run.json`` as a dict: only for hashing it (:mod:`automl.integrity`) and copying it whole;
+        everything else reads :attr:`record`."""
         return self.check_manifest()
 
-    def write_manifest(self, manifest: dict[str, Any]) -> None:
+    @property
+    def record(self) -> RunRecord:
+        """The checked ``run.json``, typed (read again on every access: ``status`` changes during a run)."""
+        return RunRecord.from_json(self.check_manifest())
+
+    def write_manifest(self, manifest: Mapping[str, Any]) -> None:
         atomic.write_text(self.manifest_path, json.dumps(manifest, indent=2, default=str) + "\n")
 
     def update_manifest(self, **changes: Any) -> None:
-        self.write_manifest({**self.manifest, **changes})
+        """Change some keys of ``run.json`` (field names of :class:`RunRecord`), keeping every other key as it was.
+
+        The file is rewritten from its own dict, not from a record, so a key an older automl left out stays out:
+        the checksum of ``run.json`` recorded beside the final model must still match.
+        """
+        unknown = sorted(set(changes) - field_names(RunRecord))
+        if unknown:
+            raise TypeError(f"run.json has no field {', '.join(unknown)}")
+        self.write_manifest({**self.manifest, **{k: _as_json(v) for k, v in changes.items()}})
 
     def lock(self, timeout: float = 0) -> filelock.BaseFileLock:
         """An exclusive lock on the run; the OS frees it if the holder is killed."""
@@ -177,11 +184,11 @@ class RunDir:
     @property
     def study_name(self) -> str:
         """The study's name in its storage: ``automl`` unless ``--study`` named it (shared databases)."""
-        return str(self.manifest.get("study") or STUDY_NAME)
+        return str(self.record.study or STUDY_NAME)
 
     def storage_url(self, override: str | None = None) -> str | None:
         """The external storage URL, if the run uses one (passwords come from the caller or ``PGPASSWORD``)."""
-        return override or self.manifest.get("storage")
+        return override or self.record.storage
 
     def storage(self, override: str | None = None):  # noqa: ANN201 - an optuna storage
         from optuna.storages.journal import JournalFileBackend, JournalStorage
@@ -197,12 +204,17 @@ class RunDir:
     @property
     def artifact_location(self) -> str:
         """Where the trials' artifacts go: the run's ``artifacts/`` or the shared ``--artifacts`` path or S3 URL."""
-        return str(self.manifest.get("artifacts") or self.artifacts)
+        return str(self.record.artifacts or self.artifacts)
 
     def artifact_store(self):  # noqa: ANN201 - an optuna artifact store
         from automl.storage import open_artifact_store
 
         return open_artifact_store(self.artifact_location, default=self.artifacts)
+
+
+def _as_json(value: Any) -> Any:
+    """A record (``data=DataRecord(...)``) as the JSON it stands for; any other value as it is."""
+    return value.to_json() if hasattr(value, "to_json") else value
 
 
 def command_line() -> str:

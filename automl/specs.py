@@ -29,14 +29,32 @@ class Estimator(Protocol):
 
     ``predict`` returns the task's raw output (for classifiers, an array of
     class probabilities with one column per class), which metrics and ensembles
-    consume directly. ``refit_params`` (optional) returns the parameters to use
-    when refitting on all the data, e.g. the number of boosting rounds early
-    stopping found.
+    consume directly. ``refit_params`` returns the parameters to use when
+    refitting on all the data, e.g. the number of boosting rounds early stopping
+    found; the default, ``{}``, means "refit with the searched parameters". A
+    class that subclasses ``Estimator`` inherits that default; one that only
+    matches the protocol may leave the method out (:func:`refit_params_of`).
     """
 
     def fit(self, X: Any, y: Any, X_valid: Any = None, y_valid: Any = None) -> Estimator: ...
 
     def predict(self, X: Any) -> np.ndarray: ...
+
+    def refit_params(self) -> dict[str, Any]:
+        """The parameters to refit with on all the data; ``{}``: the trial's searched parameters."""
+        return {}
+
+
+def refit_params_of(estimator: Any) -> dict[str, Any]:
+    """``estimator.refit_params()``, or ``{}`` (refit with the searched parameters) when it has none.
+
+    Third-party models matched the protocol before ``refit_params`` was part of
+    it and do not subclass ``Estimator``, so they lack the default body; they
+    must keep working. A value that is not a dict counts as ``{}`` too.
+    """
+    method = getattr(estimator, "refit_params", None)
+    found = method() if callable(method) else None
+    return dict(found) if isinstance(found, dict) else {}
 
 
 @dataclass(frozen=True)

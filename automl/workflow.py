@@ -25,6 +25,7 @@ from automl.data import fingerprint
 from automl.errors import UserError
 from automl.evidence.validation import summarize_dataset
 from automl.plugins import call_each
+from automl.records import DataRecord, RunRecord
 from automl.runs import STUDY_NAME, RunDir, command_line, package_versions, redact_url
 from automl.search.clock import RunClock, refit_bounds
 from automl.search.counts import plural, trials_run
@@ -196,38 +197,23 @@ def start_run(source: DataSource, options: FitOptions, echo: Echo = _quiet_echo,
         raise UserError(f"no model is registered for a {dataset.kind} {task.name} task")
     for note in dataset.notes:
         echo(f"note: {note}")
-    manifest = {
-        "name": run_path.name,
-        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "command": command_line(),
-        "task": task.name,
-        "kind": dataset.kind,
-        "target": options.target,
-        "task_options": options.task_options,
-        "metric": metric.name,
-        "direction": metric.direction,
-        "time_budget": options.time_budget,
-        "trials": options.trials,
-        "trial_timeout": options.trial_timeout,
-        "workers": options.workers,
-        "seed": options.seed,
-        "models": models,
-        "storage": redact_url(options.storage) if options.storage else None,
-        "study": options.study,
-        "artifacts": artifacts,
-        "data": {"path": None if isinstance(source, pd.DataFrame) else str(Path(source).resolve()),
-                 "fingerprint": fingerprint(source), "rows": dataset.n_rows,
-                 "summary": summarize_dataset(dataset)},
-        "versions": package_versions(),
-        "preset": options.preset,
-    }
-    with RunDir.creating(run_path, manifest, force=options.force, reads=reads) as run:  # locked until the end
+    record = RunRecord(
+        name=run_path.name, created=time.strftime("%Y-%m-%dT%H:%M:%S%z"), command=command_line(),
+        task=task.name, kind=dataset.kind, target=options.target, task_options=options.task_options,
+        metric=metric.name, direction=metric.direction, time_budget=options.time_budget, trials=options.trials,
+        trial_timeout=options.trial_timeout, workers=options.workers, seed=options.seed, models=models,
+        storage=redact_url(options.storage) if options.storage else None, study=options.study, artifacts=artifacts,
+        data=DataRecord(path=None if isinstance(source, pd.DataFrame) else str(Path(source).resolve()),
+                        fingerprint=fingerprint(source), rows=dataset.n_rows, summary=summarize_dataset(dataset)),
+        versions=package_versions(), preset=options.preset or {},
+    )
+    with RunDir.creating(run_path, record, force=options.force, reads=reads) as run:  # locked until the end
         if isinstance(source, pd.DataFrame):
             with atomic.replacing(run.path / FRAME_FILE) as tmp:
                 source.rename(columns=str).to_parquet(tmp)
             saved = run.path / FRAME_FILE  # what resume and the report read again, so what the fingerprint is of
-            run.update_manifest(data={**manifest["data"], "path": str(saved.resolve()),
-                                      "fingerprint": fingerprint(saved)})
+            run.update_manifest(data=dataclasses.replace(record.data, path=str(saved.resolve()),
+                                                         fingerprint=fingerprint(saved)))
         echo(f"run {run.path}: {task.name} task, {dataset.kind}, metric {metric.name}, "
              f"{plural(len(models), 'model family', 'model families')}")
         setup = build_setup(run, catalog, dataset=dataset)
@@ -279,14 +265,14 @@ def _repair_journal(run: RunDir, echo: Echo) -> None:
 def _search_and_finish(run: RunDir, setup: SearchSetup, quiet: bool, storage: str | None, echo: Echo,
                        open_run: OpenRun, started: float | None = None) -> None:
     """Search, then choose, refit and save the final model; ``started`` is when the budget's clock started."""
-    manifest = run.manifest
+    record = run.record
     from automl.limits import cap_workers
 
     # a resumed run may come from a bigger machine (or a run.json edited by hand): capped here too
-    workers, note = cap_workers(int(manifest.get("workers") or 1), usable_cpus(), manifest["trials"])
+    workers, note = cap_workers(record.n_workers, usable_cpus(), record.trials)
     if note:
         echo(f"note: {note}")
-    budget = Budget(manifest["time_budget"], manifest["trials"], workers, started=started)
+    budget = Budget(record.time_budget, record.trials, workers, started=started)
     run.update_manifest(status="searching")
     study = search(setup, budget, quiet=quiet, storage=storage, worker_target=worker_main,
                    on_trial=lambda trial: _notify(setup, trial))
@@ -298,7 +284,7 @@ def _search_and_finish(run: RunDir, setup: SearchSetup, quiet: bool, storage: st
     from automl.leaderboard import delivered_line, write_leaderboard_files
 
     write_leaderboard_files(run, study)
-    echo(delivered_line(study, manifest["metric"]))  # what was delivered and, unless it tops the board, why
+    echo(delivered_line(study, record.metric))  # what was delivered and, unless it tops the board, why
     final = open_run(run, setup.catalog)  # one object: the final model is loaded once, for all that follows
     _measure_deployment(final, setup, clock)
     _fit_finished(final, setup, clock)
@@ -344,31 +330,31 @@ def _notify(setup: SearchSetup, trial: Any) -> None:
 
 
 def build_setup(run: RunDir, catalog: Catalog, dataset: Any = None, workers: int | None = None) -> SearchSetup:
-    manifest = run.manifest
-    task = catalog.task(manifest["task"])
+    record = run.record
+    task = catalog.task(record.task)
     if dataset is None:
-        source = manifest["data"]["path"]
+        source = record.data.path
         if not source or not Path(source).exists():
             raise UserError(f"the training data {source} of run {run.path} is gone; restore it to resume")
-        if fingerprint(source) != manifest["data"]["fingerprint"]:
+        if fingerprint(source) != record.data.fingerprint:
             raise UserError(
                 f"the training data {source} changed since run {run.path} started; restore it or start a new run"
             )
-        dataset = task.load(source, {"target": manifest["target"], **manifest.get("task_options", {}),
-                                     **task_option_rules.metric_hint(catalog, task.name, manifest["metric"])})
-    metric = catalog.metric(task.name, dataset.kind, manifest["metric"])
-    n_workers = workers or int(manifest.get("workers") or 1)
+        dataset = task.load(source, {"target": record.target, **record.task_options,
+                                     **task_option_rules.metric_hint(catalog, task.name, record.metric)})
+    metric = catalog.metric(task.name, dataset.kind, record.metric)
+    n_workers = workers or record.n_workers
     return SearchSetup(
         catalog=catalog,
         run=run,
         task=task,
         dataset=dataset,
-        folds=task.split(dataset, int(manifest["seed"])),
+        folds=task.split(dataset, int(record.seed)),
         metric=metric,
-        models={key: catalog.model(task.name, key) for key in manifest["models"]},
-        seed=int(manifest["seed"]),
+        models={key: catalog.model(task.name, key) for key in record.models},
+        seed=int(record.seed),
         n_threads=max(1, usable_cpus() // n_workers),
-        trial_timeout=manifest.get("trial_timeout"),
+        trial_timeout=record.trial_timeout,
         extra_metrics=[m for m in catalog.metrics_for(task.name, dataset.kind) if m.name != metric.name],
     )
 
@@ -421,11 +407,11 @@ def worker_main(run_path: str | None, index: int, deadline: float | None, max_tr
     try:
         if not run.storage_url(storage):  # under Optuna's append lock a torn tail is a crash's: safe to move out
             _repair_journal(run, _quiet_echo if index < REMOTE_WORKER_INDEX else _print_note)
-        manifest = run.manifest
-        source = manifest["data"]["path"]
+        record = run.record
+        source = record.data.path
         if source and not Path(source).exists():
             raise UserError(
-                f"the training data {source} of run {manifest.get('name')} is not reachable from this machine; "
+                f"the training data {source} of run {record.name} is not reachable from this machine; "
                 "make it available at the same path (e.g. on a shared NFS mount) and start the worker again"
             )
         run.artifact_store()  # a clear error now if the shared artifact folder is not mounted here
@@ -437,11 +423,11 @@ def worker_main(run_path: str | None, index: int, deadline: float | None, max_tr
             setup.n_threads = threads
         study = open_study(run, setup.metric.direction, setup.seed, worker=index, storage=storage)
         if deadline is None:
-            deadline = remaining_deadline(study, Budget(manifest["time_budget"], manifest["trials"]))
+            deadline = remaining_deadline(study, Budget(record.time_budget, record.trials))
         if max_trials is None:
-            max_trials = manifest["trials"]
-        objective = Objective(setup, deadline, Budget(manifest["time_budget"]).search_seconds(),
-                              refit_bounds(manifest["time_budget"]))
+            max_trials = record.trials
+        objective = Objective(setup, deadline, Budget(record.time_budget).search_seconds(),
+                              refit_bounds(record.time_budget))
         run_loop(study, objective, deadline, max_trials, ask_lock(run, storage),
                  callbacks=(lambda _study, trial: _notify(setup, trial),))
     finally:
@@ -478,6 +464,6 @@ def _worker_run(run_path: str | None, storage: str | None, study_name: str | Non
     if (shared / "run.json").is_file():
         return RunDir.open(shared), False
     scratch = RunDir(Path(tempfile.mkdtemp(prefix=f"automl-worker-{study_name}-")))
-    scratch.write_manifest({**published["manifest"], "artifacts": published["artifacts"],
-                            "storage": redact_url(storage), "study": study_name})
+    scratch.write_manifest(published["manifest"])  # as the study keeps it, then checked as any run.json
+    scratch.update_manifest(artifacts=published["artifacts"], storage=redact_url(storage), study=study_name)
     return scratch, True

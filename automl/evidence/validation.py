@@ -21,6 +21,8 @@ from typing import Any
 
 import numpy as np
 
+from automl.records import RunRecord
+
 VALIDATION_FILE = "validation.npz"
 BOOTSTRAP_SAMPLES = 300
 MIN_BOOTSTRAP_SAMPLES = 50  # resamples drawn even when a fit's time budget is used up
@@ -102,7 +104,7 @@ def check_npz_size(path: Path, cap: int | None = None) -> None:
         raise UserError(f"{path} is damaged ({exc}); fit the run again to recreate it") from None
 
 
-def training_data_problem(manifest: dict[str, Any]) -> str | None:
+def training_data_problem(record: RunRecord) -> str | None:
     """Why the run's training data cannot be read again as it was (gone or changed), or None when it can.
 
     Sections that show rows (texts, images, series) read the data again; the
@@ -110,11 +112,11 @@ def training_data_problem(manifest: dict[str, Any]) -> str | None:
     """
     from automl.data import fingerprint
 
-    data = manifest.get("data") or {}
-    path = data.get("path")
+    data = record.data
+    path = data.path
     if not path or not Path(path).exists():
         return f"the training data {path or '(not recorded)'} is gone"
-    if data.get("fingerprint") and fingerprint(path) != data["fingerprint"]:
+    if data.fingerprint and fingerprint(path) != data.fingerprint:
         return f"the training data {path} changed since the run"
     return None
 

@@ -22,6 +22,7 @@ from automl.search import counts
 
 if TYPE_CHECKING:
     from automl.api import Run
+    from automl.records import ModelRecord, RunRecord
 
 CLASSIFICATION_KINDS = ("binary", "multiclass")
 log = logging.getLogger(__name__)
@@ -30,19 +31,19 @@ log = logging.getLogger(__name__)
 def build(run: Run, slice_by: str | None = None) -> dict[str, Any]:
     from automl.leaderboard import format_params
 
-    manifest = run.manifest
+    manifest = run.record
     board = run.leaderboard_rows()
     for row in board:
         row["params_text"] = format_params(row["params"])
     complete = [r for r in board if r["score"] is not None]
-    final = run.model_description() if (run.dir.best / "model.json").is_file() else None
+    final = run.model_record() if (run.dir.best / "model.json").is_file() else None
     validation = evidence.load_validation(run.dir.best) if final else None
     metric = _metric(run, manifest)
-    wording = summary.Wording.from_manifest(manifest, words.task_words(run))
+    wording = summary.Wording.from_record(manifest, words.task_words(run))
     notes: list[str] = []
     page = {
         "manifest": manifest,
-        "preset": manifest.get("preset") or {},
+        "preset": manifest.preset,
         "board": board,
         "best": complete[0] if complete else None,
         "families": best_per_family(complete),
@@ -66,10 +67,10 @@ def build(run: Run, slice_by: str | None = None) -> dict[str, Any]:
         notes.append(f"Charts are missing because matplotlib is not installed: {charts.INSTALL_HINT}")
         return page
     study = run.study()
-    maximize = manifest["direction"] == "maximize"
+    maximize = manifest.direction == "maximize"
     page["search_charts"] = _drawn([
-        lambda: study_charts.optimization_history(study, manifest["metric"]),
-        lambda: study_charts.family_comparison(study, manifest["metric"], maximize),
+        lambda: study_charts.optimization_history(study, manifest.metric),
+        lambda: study_charts.family_comparison(study, manifest.metric, maximize),
         lambda: study_charts.param_importances(study, page["families"][0]["model"]) if page["families"] else None,
     ], notes)
     if validation is not None and final is not None:
@@ -77,12 +78,12 @@ def build(run: Run, slice_by: str | None = None) -> dict[str, Any]:
     return page
 
 
-def _data_summary(manifest: dict[str, Any]) -> dict[str, Any]:
+def _data_summary(manifest: RunRecord) -> dict[str, Any]:
     """The data facts of run.json, with the class balance cut to the largest classes plus "others"."""
     from automl import limits
 
-    data = manifest.get("data") or {}
-    summary = dict(data.get("summary") or {"rows": data.get("rows")})
+    data = manifest.data
+    summary = dict(data.summary or {"rows": data.rows})
     if isinstance(summary.get("class_counts"), dict):
         summary["class_counts"] = limits.top_with_others(summary["class_counts"])
     return summary
@@ -113,38 +114,38 @@ def _drawn(makers: list[Any], notes: list[str] | None = None) -> list[charts.Cha
     return drawn
 
 
-def _metric(run: Run, manifest: dict[str, Any]) -> Any:
+def _metric(run: Run, manifest: RunRecord) -> Any:
     try:
-        return run.catalog.metric(manifest["task"], manifest["kind"], manifest["metric"])
+        return run.catalog.metric(manifest.task, manifest.kind, manifest.metric)
     except Exception:  # noqa: BLE001 - the plugin may be gone; the report still has the leaderboard
         return None
 
 
-def _classes(final: dict[str, Any], wording: summary.Wording) -> list[str]:
-    return [wording.label(c) for c in final.get("classes") or []]
+def _classes(final: ModelRecord, wording: summary.Wording) -> list[str]:
+    return [wording.label(c) for c in final.classes or []]
 
 
-def _prediction_charts(manifest: dict[str, Any], final: dict[str, Any], validation: Validation,
+def _prediction_charts(manifest: RunRecord, final: ModelRecord, validation: Validation,
                        wording: summary.Wording) -> list[charts.Chart]:
     from automl.report import prediction_charts
 
-    classes = final.get("classes") or []
-    if manifest["kind"] in CLASSIFICATION_KINDS and len(classes) == 2:
+    classes = final.classes or []
+    if manifest.kind in CLASSIFICATION_KINDS and len(classes) == 2:
         positive = summary.positive_class(classes, validation.y, wording)
         proba = prediction_charts.probabilities(validation, 2)
         cut = None if proba is None else summary.operating_point(
             (np.asarray(validation.y).astype(int) == positive).astype(int), proba[:, positive])
         return prediction_charts.classification_charts(validation, _classes(final, wording), positive, cut)
-    if manifest["kind"] in CLASSIFICATION_KINDS and classes:
+    if manifest.kind in CLASSIFICATION_KINDS and classes:
         return prediction_charts.classification_charts(validation, _classes(final, wording), positive=1)
-    if manifest["kind"] == "regression" and validation.y.ndim == 1:
-        return prediction_charts.regression_charts(validation, str(manifest.get("target")))
+    if manifest.kind == "regression" and validation.y.ndim == 1:
+        return prediction_charts.regression_charts(validation, str(manifest.target))
     return []
 
 
-def _summary(manifest: dict[str, Any], final: dict[str, Any] | None, validation: Validation | None,
+def _summary(manifest: RunRecord, final: ModelRecord | None, validation: Validation | None,
              complete: list[dict[str, Any]], run: Run, wording: summary.Wording) -> summary.Summary:
-    kind, classes = manifest["kind"], (final or {}).get("classes")
+    kind, classes = manifest.kind, final.classes if final is not None else None
     try:
         if validation is not None and kind == "binary" and classes and len(classes) == 2:
             return summary.binary_summary(validation, classes, wording)
@@ -156,12 +157,12 @@ def _summary(manifest: dict[str, Any], final: dict[str, Any] | None, validation:
     except (ValueError, TypeError) as exc:
         log.warning("the plain-words summary fell back to scores: %s", exc)
     return summary.score_summary(complete[0] if complete else None, _baseline_row(run, complete),
-                                 manifest["metric"], wording, final)
+                                 manifest.metric, wording, final)
 
 
 def _baseline_row(run: Run, complete: list[dict[str, Any]]) -> dict[str, Any] | None:
     """The best trial of a model marked as the task's baseline, if the search tried one."""
-    task = run.manifest["task"]
+    task = run.record.task
     for row in complete:
         try:
             if run.catalog.model(task, row["model"]).baseline:
@@ -171,18 +172,18 @@ def _baseline_row(run: Run, complete: list[dict[str, Any]]) -> dict[str, Any] | 
     return None
 
 
-def _confidence(metric: Any, validation: Validation | None, manifest: dict[str, Any], run: Run) -> str | None:
+def _confidence(metric: Any, validation: Validation | None, manifest: RunRecord, run: Run) -> str | None:
     from automl.evidence import saved_interval
 
     if metric is None or validation is None:
         return None
     try:
         folds = evidence.fold_scores(metric, validation)
-        interval = saved_interval.interval(run, metric, validation, int(manifest.get("seed") or 0))  # fit time
+        interval = saved_interval.interval(run, metric, validation, int(manifest.seed or 0))  # fit time
     except (ValueError, TypeError) as exc:
         log.warning("no confidence interval: %s", exc)
         return None
-    plain = words.metric_name(str(manifest["metric"]), manifest, words.task_words(run))  # as the page names it
+    plain = words.metric_name(manifest.metric, manifest, words.task_words(run))  # as the page names it
     return summary.confidence_sentence(folds, interval, plain)
 
 
@@ -197,7 +198,7 @@ def best_per_family(complete: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return list(seen.values())
 
 
-def cost(run: Run, manifest: dict[str, Any]) -> dict[str, Any]:
+def cost(run: Run, manifest: RunRecord) -> dict[str, Any]:
     """Compute time, trials, model size, latency and memory, as far as the run recorded them."""
     facts: dict[str, Any] = dict(deployment.load(run.dir.best))
     try:
@@ -208,7 +209,7 @@ def cost(run: Run, manifest: dict[str, Any]) -> dict[str, Any]:
     facts["trial_states"] = counts.state_counts(trials)  # trials that ran: never a queued or a skipped one
     facts["trials"] = sum(facts["trial_states"].values())
     facts["compute_seconds"] = round(sum(t.duration.total_seconds() for t in trials if t.duration), 1)
-    started, finished = manifest.get("created"), manifest.get("finished")
+    started, finished = manifest.created, manifest.finished
     if started and finished:
         fmt = "%Y-%m-%dT%H:%M:%S%z"
         try:  # 'finished' is rewritten after the model is saved, so its checksum does not cover it
@@ -219,7 +220,7 @@ def cost(run: Run, manifest: dict[str, Any]) -> dict[str, Any]:
     return facts
 
 
-def fairness_table(manifest: dict[str, Any], metric: Any, validation: Validation | None,
+def fairness_table(manifest: RunRecord, metric: Any, validation: Validation | None,
                    column: str) -> dict[str, Any]:
     from automl.errors import UserError
     from automl.report import fairness
@@ -227,7 +228,7 @@ def fairness_table(manifest: dict[str, Any], metric: Any, validation: Validation
     if validation is None or metric is None:
         raise UserError("--slice-by needs a finished run with its validation predictions (best/validation.npz)")
     overall, rows = fairness.slice_scores(metric, validation, fairness.slice_column(manifest, column))
-    chart = _drawn([lambda: fairness.slice_chart(rows, column, manifest["metric"])])
+    chart = _drawn([lambda: fairness.slice_chart(rows, column, manifest.metric)])
     return {"column": column, "overall": overall, "rows": rows, "flagged": [r for r in rows if r.flagged],
             "chart": chart[0] if chart else None, "threshold_points": round(100 * fairness.FLAG_POINTS)}
 

@@ -15,6 +15,7 @@ import pandas as pd
 
 from automl.errors import UserError
 from automl.evidence.validation import Validation
+from automl.records import RunRecord
 
 FLAG_POINTS = 0.05
 MIN_GROUP_ROWS = 20
@@ -31,15 +32,15 @@ class SliceRow:
     note: str = ""
 
 
-def slice_column(manifest: dict[str, Any], column: str) -> pd.Series:
+def slice_column(manifest: RunRecord, column: str) -> pd.Series:
     """The column's values for the rows the model was trained on, in the same order."""
     from automl.data import fingerprint, read_table
 
-    path = (manifest.get("data") or {}).get("path")
+    path = manifest.data.path
     if not path:
         raise UserError("--slice-by needs the run's training data, but the run does not record its path")
     try:
-        if fingerprint(path) != manifest["data"]["fingerprint"]:
+        if fingerprint(path) != manifest.data.fingerprint:
             raise UserError(f"--slice-by: the training data {path} changed since the run; restore the original file")
         frame = read_table(path)
     except FileNotFoundError:
@@ -47,10 +48,10 @@ def slice_column(manifest: dict[str, Any], column: str) -> pd.Series:
     if column not in frame.columns:
         listing = ", ".join(map(str, frame.columns[:30]))
         raise UserError(f"--slice-by: column '{column}' is not in {path}; columns are: {listing}")
-    target = manifest.get("target")
+    target = manifest.target
     if target in frame.columns:
         frame = frame.loc[frame[target].notna()].reset_index(drop=True)
-    if len(frame) != manifest["data"]["rows"]:
+    if len(frame) != manifest.data.rows:
         raise UserError(f"--slice-by: cannot line up the rows of {path} with the run's data; "
                         f"slices work for tables with one row per example")
     return frame[column]

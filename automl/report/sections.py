@@ -34,12 +34,12 @@ def training_source(run: Any, schema: dict[str, Any]) -> tuple[str, dict[str, An
     """
     from automl.evidence.validation import training_data_problem
 
-    manifest = run.manifest
-    problem = training_data_problem(manifest)
+    record = run.record
+    problem = training_data_problem(record)
     if problem:
         return problem
-    options = {**(manifest.get("task_options") or {}), "target": schema.get("target") or manifest.get("target")}
-    return manifest["data"]["path"], options
+    options = {**record.task_options, "target": schema.get("target") or record.target}
+    return str(record.data.path), options
 
 
 def as_class_probabilities(prediction: np.ndarray, n_classes: int) -> np.ndarray | None:
@@ -95,7 +95,7 @@ def class_predictions(run: Any) -> ClassPredictions | None:
     from automl.evidence.validation import load_validation
 
     validation = load_validation(run.dir.best)
-    classes = [str(c) for c in (run.model_description().get("classes") or saved_schema(run).get("classes") or [])]
+    classes = [str(c) for c in (run.model_record().classes or saved_schema(run).get("classes") or [])]
     proba = None if validation is None else as_class_probabilities(validation.prediction, len(classes))
     if validation is None or proba is None:
         return None

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from automl.evidence.validation import Interval, Validation
+from automl.records import ModelRecord, RunRecord
 from automl.report.prediction_charts import probabilities
 from automl.specs import TaskWords
 
@@ -42,19 +43,20 @@ class Wording:
     metric: str = ""  # the run's metric in plain words ("ranking quality (AUC)")
 
     @classmethod
-    def from_manifest(cls, manifest: dict[str, Any], words: TaskWords | None = None) -> Wording:
+    def from_record(cls, manifest: RunRecord, words: TaskWords | None = None) -> Wording:
+        """The run's words: a preset's wording first, then the task's, then neutral ones."""
         from automl.report.words import NEUTRAL, metric_name
 
         words = words or NEUTRAL
-        given = (manifest.get("preset") or {}).get("wording") or {}
-        column = manifest.get("target")
+        given = manifest.preset.get("wording") or {}  # the preset's own keys (automl.presets), not run.json's
+        column = manifest.target
         target = given.get("target") or (f"'{column}'" if column else words.target)
         entity = given.get("entity")  # a preset names its plural only: it stands for one too
         return cls(entity=str(entity or words.units), target=str(target),
                    positive=given.get("positive"), positive_label=_text(given.get("positive_label")),
                    labels={str(k): str(v) for k, v in (given.get("labels") or {}).items()},
                    unit=str(entity or words.unit),
-                   metric=metric_name(str(manifest.get("metric") or ""), manifest, words))
+                   metric=metric_name(manifest.metric, manifest, words))
 
     def label(self, raw: Any) -> str:
         return self.labels.get(str(raw), str(raw))
@@ -151,7 +153,7 @@ def regression_summary(validation: Validation, wording: Wording) -> Summary:
 
 
 def score_summary(best: dict[str, Any] | None, baseline: dict[str, Any] | None, metric: str,
-                  wording: Wording, final: dict[str, Any] | None = None) -> Summary:
+                  wording: Wording, final: ModelRecord | None = None) -> Summary:
     """Tasks without a class or number to talk about: the score against the simplest model tried.
 
     The headline describes the model that was delivered (best/model.json: a blend
@@ -160,9 +162,9 @@ def score_summary(best: dict[str, Any] | None, baseline: dict[str, Any] | None, 
     from automl.report.words import blend_phrase
 
     named = wording.metric or metric
-    if final is not None and final.get("validation_score") is not None:
+    if final is not None and final.validation_score is not None:
         headline = (f"The final model, {blend_phrase(final, apposition=True)}, has a validation {named} of "
-                    f"{float(final['validation_score']):.4g}")
+                    f"{float(final.validation_score):.4g}")
     elif best is not None:
         headline = f"The best model, {best['model']}, has a validation {named} of {best['score']:.4g}"
     else:

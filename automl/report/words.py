@@ -10,7 +10,6 @@ written before) gets neutral words: "rows" and the metric's own name.
 from __future__ import annotations
 
 import string
-from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +18,7 @@ from automl.specs import TaskWords
 
 if TYPE_CHECKING:
     from automl.api import Run
+    from automl.records import ModelRecord, RunRecord
 
 NEUTRAL = TaskWords()
 
@@ -36,7 +36,7 @@ CORE_GLOSSARY = {
 def task_words(run: Run) -> TaskWords:
     """The run's task's words, or neutral ones when the task declares none or is no longer installed."""
     try:
-        words = run.catalog.task(run.manifest["task"]).words
+        words = run.catalog.task(run.record.task).words
     except Exception:  # noqa: BLE001 - the report of a run whose plugin is gone still renders
         return NEUTRAL
     return words if isinstance(words, TaskWords) else NEUTRAL
@@ -47,11 +47,11 @@ class _Blank(dict[str, str]):
         return key.replace("_", " ")
 
 
-def fill(text: str, manifest: Mapping[str, Any], words: TaskWords) -> str:
+def fill(text: str, manifest: RunRecord, words: TaskWords) -> str:
     """``text`` with ``{target}`` and task-option placeholders (``{top_k}``) filled from the run."""
-    target = manifest.get("target")
+    target = manifest.target
     values = _Blank({**{str(k): str(v) for k, v in words.placeholders.items()},
-                     **{str(k): str(v) for k, v in (manifest.get("task_options") or {}).items()
+                     **{str(k): str(v) for k, v in manifest.task_options.items()
                         if isinstance(v, str | int | float) and not isinstance(v, bool)},
                      "target": f"'{target}'" if target else words.target})
     try:
@@ -60,37 +60,37 @@ def fill(text: str, manifest: Mapping[str, Any], words: TaskWords) -> str:
         return text
 
 
-def predicts(manifest: Mapping[str, Any], words: TaskWords) -> str:
+def predicts(manifest: RunRecord, words: TaskWords) -> str:
     """What the run predicts, for the report's first line."""
     return fill(words.predicts, manifest, words)
 
 
-def metric_name(name: str, manifest: Mapping[str, Any], words: TaskWords) -> str:
+def metric_name(name: str, manifest: RunRecord, words: TaskWords) -> str:
     """The metric in plain words with its key: ``ranking quality (AUC)``; the key alone without words."""
     return fill(words.metric(name), manifest, words)
 
 
-def glossary(manifest: Mapping[str, Any], words: TaskWords, ensemble: bool) -> list[tuple[str, str]]:
+def glossary(manifest: RunRecord, words: TaskWords, ensemble: bool) -> list[tuple[str, str]]:
     """The terms the report uses with a one-line gloss each, core terms first; the task's may reword them."""
     terms = {**CORE_GLOSSARY, **{str(k): str(v) for k, v in words.glossary.items()}}
     if not ensemble:
         terms.pop("blend", None)
-    metric = str(manifest.get("metric") or "")
+    metric = manifest.metric
     if metric in words.metric_glosses:
         terms[metric_name(metric, manifest, words)] = str(words.metric_glosses[metric])
     return [(term, fill(gloss, manifest, words)) for term, gloss in terms.items()]
 
 
-def blend_phrase(final: Mapping[str, Any], apposition: bool = False) -> str:
+def blend_phrase(final: ModelRecord, apposition: bool = False) -> str:
     """The delivered model from best/model.json's members, as a reader would describe it: ``a single ets model``
     (``ets`` in ``apposition``, "The final model, ets, ..."), ``an equal-weight blend of 2 models (ets, theta)``."""
-    members = list(final.get("members") or [])
+    members = list(final.members)
     if not members:
         return "no model"
-    names = [str(m.get("model")) for m in members]
+    names = [str(m.model) for m in members]
     if len(members) == 1:
         return names[0] if apposition else f"a single {names[0]} model"
-    weights = [float(m.get("weight") or 0.0) for m in members]
+    weights = [float(m.weight or 0.0) for m in members]
     if max(weights) - min(weights) <= 1e-6 * max(abs(max(weights)), 1.0):
         return f"an equal-weight blend of {plural(len(members), 'model')} ({', '.join(names)})"
     shares = ", ".join(f"{name} {weight / sum(weights):.0%}" for name, weight in zip(names, weights, strict=True))
@@ -104,21 +104,21 @@ def command(*parts: str | Path) -> str:
     return shell_command(*parts)
 
 
-def page_words(run: Run, final: Mapping[str, Any] | None) -> dict[str, Any]:
+def page_words(run: Run, final: ModelRecord | None) -> dict[str, Any]:
     """Everything the report templates say in the task's words, with the hints' real commands."""
-    manifest = run.manifest
+    manifest = run.record
     words = task_words(run)
     try:
-        needs_input = run.catalog.task(manifest["task"]).needs_input
+        needs_input = run.catalog.task(manifest.task).needs_input
     except Exception:  # noqa: BLE001 - the plugin may be gone: the usual form of the command
         needs_input = True
     folder = run.path.resolve()
     return {
         "predicts": predicts(manifest, words),
-        "metric": metric_name(str(manifest.get("metric") or ""), manifest, words),
+        "metric": metric_name(manifest.metric, manifest, words),
         "unit": words.unit,
         "units": words.units,
-        "glossary": glossary(manifest, words, bool(final and final.get("ensemble"))),
+        "glossary": glossary(manifest, words, bool(final and final.ensemble)),
         "final_model": blend_phrase(final) if final else None,
         "serve": command("automl", "predict", folder, *(["new.csv"] if needs_input else [])),
         "resume": command("automl", "resume", folder),

@@ -19,6 +19,7 @@ from optuna.trial import FrozenTrial, TrialState
 from automl import atomic, integrity
 from automl.errors import UserError
 from automl.evidence.validation import save_validation
+from automl.records import MemberRecord, ModelRecord
 from automl.search import artifacts, estimate, isolation, noise
 from automl.search.ensemble import EnsembleResult, blend, select
 from automl.search.members import save_folds
@@ -277,46 +278,38 @@ def refit_and_save(setup: SearchSetup, study: optuna.Study, selection: Selection
         params = TrialRecord.of(trial.user_attrs).refit_params or model_params(key, trial.params)
         folder = staging / f"member_{index}"
         folder.mkdir()
-        member = {"trial": number, "model": key, "weight": weight, "params": params, "path": folder.name}
+        member = MemberRecord(trial=number, model=key, weight=weight, params=params, path=folder.name)
         fallback = setup.task.fold_models_serve and artifacts.has_models(trial)
         fits = deadline is None or time.time() + estimate.SAFETY * refit_seconds(setup, trial) <= deadline
         if fits and _refit(setup, spec, params, folder, deadline, killable=fallback and fork_safe):
-            member["refit"] = True
+            member = replace(member, refit=True)
         elif fallback:
             folds = artifacts.copy_models(setup.run.artifact_store(), trial, folder)
             if folds is None:  # not signed here: loaded (probed first) and saved again
                 fork_safe = False  # loading models may run OpenMP here; a child forked after that can hang
                 folds = save_folds(spec, artifacts.load_models(setup.run.artifact_store(), trial, spec), folder)
-            member["folds"] = folds
-            member["refit"] = False
+            member = replace(member, refit=False, folds=folds)
         elif not members:  # no other way to serve the first member: refit it, told to stop at the deadline
             spec.save(spec.build(dict(params), setup.context(deadline=deadline)).fit(X, y), folder)
-            member["refit"] = True
+            member = replace(member, refit=True)
         else:
             shutil.rmtree(folder, ignore_errors=True)
             break
         members.append(member)
-    total = sum(m["weight"] for m in members)
-    for member in members:
-        member["weight"] = member["weight"] / total
+    total = sum(float(m.weight or 0.0) for m in members)
+    members = [replace(m, weight=float(m.weight or 0.0) / total) for m in members]
     dropped = [n for n, _ in ordered[len(members):]]
     store = setup.run.artifact_store()
-    blended = blend([artifacts.load_predictions(store, _trial(study, m["trial"])) for m in members],
-                    [m["weight"] for m in members])
-    selection = delivered(setup, study, selection, {m["trial"]: m["weight"] for m in members}, blended, dropped)
-    description = {
-        "task": setup.task.name,
-        "kind": setup.dataset.kind,
-        "metric": setup.metric.name,
-        "validation_score": selection.score,
-        "ensemble": selection.is_ensemble,
-        "why": selection.reason,
-        "classes": setup.dataset.classes,
-        "members": members,
-        "not_refit": dropped,
-        "refit_seconds": round(time.perf_counter() - started, 3),
-    }
-    atomic.write_text(staging / "model.json", json.dumps(description, indent=2, default=_json_default) + "\n")
+    weights = {int(m.trial or 0): float(m.weight or 0.0) for m in members}
+    blended = blend([artifacts.load_predictions(store, _trial(study, n)) for n in weights], list(weights.values()))
+    selection = delivered(setup, study, selection, weights, blended, dropped)
+    description = ModelRecord(
+        task=setup.task.name, kind=setup.dataset.kind, metric=setup.metric.name, validation_score=selection.score,
+        ensemble=selection.is_ensemble, why=selection.reason, classes=setup.dataset.classes, members=members,
+        not_refit=dropped, refit_seconds=round(time.perf_counter() - started, 3),
+    )
+    atomic.write_text(staging / "model.json",
+                      json.dumps(description.to_json(), indent=2, default=_json_default) + "\n")
     atomic.write_text(staging / "schema.json", json.dumps(setup.dataset.schema, indent=2, default=_json_default) + "\n")
     save_final_validation(setup, blended, staging)
     integrity.record(staging, setup.run.manifest)  # last: checksums of every file above, and of run.json

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from automl.errors import UserError
+from automl.records import MemberRecord
 from automl.specs import ModelSpec
 
 FOLD_FOLDER = "fold_{}"
@@ -37,8 +38,9 @@ def save_folds(spec: ModelSpec, models: list[Any], folder: Path) -> int:
     return len(models)
 
 
-def load_member(spec: ModelSpec, folder: Path, member: dict[str, Any]) -> Any:
-    folds = int(member.get("folds") or 0)
+def load_member(spec: ModelSpec, folder: Path, member: MemberRecord) -> Any:
+    """Member ``member`` of the final model from ``folder``: its refit model, or its fold models averaged."""
+    folds = member.n_folds
     if not folds:
         return _a_model(spec.load(folder), folder)
     models = [_a_model(spec.load(folder / FOLD_FOLDER.format(i)), folder / FOLD_FOLDER.format(i)) for i in range(folds)]

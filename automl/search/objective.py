@@ -23,7 +23,7 @@ from automl import trial_attrs as attrs
 from automl.search import artifacts, estimate, isolation
 from automl.search.setup import SearchSetup
 from automl.search.space import sample
-from automl.specs import take
+from automl.specs import refit_params_of, take
 from automl.trial_attrs import FAIL_REASON
 
 __all__ = ["FAIL_REASON", "Objective"]  # FAIL_REASON lives in automl.trial_attrs; importable here too
@@ -239,8 +239,7 @@ class Objective:
             out.predictions.append(np.asarray(estimator.predict(take(X, valid))))
             out.predict_seconds += time.perf_counter() - started
             out.models.append(estimator)
-            refit = getattr(estimator, "refit_params", None)
-            out.refit_params.append(refit() if callable(refit) else params)
+            out.refit_params.append(refit_params_of(estimator) or params)  # {}: the searched parameters
         out.n_folds = len(out.models)
         if pack_to is not None:
             artifacts.pack_models(spec, out.models, pack_to)

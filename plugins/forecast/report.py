@@ -131,7 +131,7 @@ def forecast_chart(panels: list[dict[str, Any]], target: str, caption: str) -> A
 
 
 def section(run: Any) -> list[dict[str, str]] | None:
-    if run.manifest.get("task") != "forecast" or not (run.dir.best / "model.json").is_file():
+    if run.record.task != "forecast" or not (run.dir.best / "model.json").is_file():
         return None
     try:
         return [_section(run)]

@@ -53,7 +53,7 @@ def throughput_rows(board: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def section(run: Any) -> list[dict[str, str]] | None:
-    if run.manifest.get("task") != "image":
+    if run.record.task != "image":
         return None
     sections = []
     try:
@@ -94,25 +94,25 @@ def image_files(run: Any) -> tuple[list[str], list[str]] | str:
     from automl.kit import saved_schema
     from automl_plugins.image import pixels, sources
 
-    manifest = run.manifest
-    data = manifest.get("data") or {}
-    path = data.get("path")
+    record = run.record
+    data = record.data
+    path = data.path
     if not path or not Path(path).exists():
         return f"the training images {path or '(not recorded)'} are gone"
     schema = saved_schema(run)
-    options = {**(manifest.get("task_options") or {}), "target": manifest.get("target")}
+    options = {**record.task_options, "target": record.target}
     if schema.get("path_column"):
         options["path_column"] = schema["path_column"]
     if schema.get("label_column"):
         options["target"] = schema["label_column"]
     listing = sources.training_listing(path, options)
     files, names = [str(p) for p in listing.files], list(listing.names)
-    if data.get("rows") is not None and len(files) != int(data["rows"]):
+    if data.rows is not None and len(files) != int(data.rows):
         ok = [p.ok for p in pixels.probe_all(files)]
         files = [f for f, good in zip(files, ok, strict=True) if good]
         names = [n for n, good in zip(names, ok, strict=True) if good]
-    if data.get("rows") is not None and len(files) != int(data["rows"]):
-        return f"the images in {path} changed since the run ({len(files)} now, {data['rows']} then)"
+    if data.rows is not None and len(files) != int(data.rows):
+        return f"the images in {path} changed since the run ({len(files)} now, {data.rows} then)"
     return files, names
 
 

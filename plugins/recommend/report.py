@@ -44,7 +44,7 @@ def best_per_model(board: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def section(run: Any) -> list[dict[str, str]] | None:
-    if run.manifest.get("task") != "recommend":
+    if run.record.task != "recommend":
         return None
     sections = [metrics_section(run)]
     try:
@@ -63,8 +63,9 @@ def metrics_section(run: Any) -> dict[str, str]:
     except OSError:
         schema = {}
     k = schema.get("top_k", 10)
+    rows = run.record.data.rows
     intro = (f"{schema.get('n_users', '?')} users, {schema.get('n_items', '?')} items and "
-             f"{run.manifest.get('data', {}).get('rows', '?')} interactions (user column "
+             f"{rows if rows is not None else '?'} interactions (user column "
              f"'{schema.get('user_column')}', item column '{schema.get('item_column')}', rating "
              f"'{schema.get('rating_column') or '-'}', time '{schema.get('time_column') or '-'}'). Validation holds "
              "out each user's latest 20% of interactions (at random per user without a time column); metrics are "
@@ -120,7 +121,7 @@ def catalogue_titles(run: Any, schema: dict[str, Any]) -> tuple[dict[str, str], 
     from automl.kit import UserError
     from automl_plugins.recommend.catalogue import titles
 
-    path = (run.manifest.get("task_options") or {}).get("items")
+    path = run.record.task_options.get("items")  # the task's own option (--items), not a run.json key
     if not path:
         return {}, None
     try:

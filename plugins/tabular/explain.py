@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from automl.kit import UserError, Validation
+from automl.kit import RunRecord, UserError, Validation
 
 MAX_ROWS = 1000
 REPEATS = 5
@@ -44,15 +44,15 @@ def feature_groups(schema: dict[str, Any]) -> dict[str, list[str]]:
     return groups
 
 
-def training_features(manifest: dict[str, Any], schema: dict[str, Any]) -> pd.DataFrame | None:
+def training_features(record: RunRecord, schema: dict[str, Any]) -> pd.DataFrame | None:
     """The training table's features in the run's row order, or None when the file is gone or changed."""
     from automl.kit import fingerprint, read_table
     from automl_plugins.tabular.columns import to_features
 
-    data = manifest.get("data") or {}
-    path = data.get("path")
+    data = record.data
+    path = data.path
     try:
-        if not path or fingerprint(path) != data.get("fingerprint"):
+        if not path or fingerprint(path) != data.fingerprint:
             return None
         frame = read_table(path)
     except OSError:
@@ -60,15 +60,14 @@ def training_features(manifest: dict[str, Any], schema: dict[str, Any]) -> pd.Da
     target = schema.get("target")
     if target in frame.columns:
         frame = frame.loc[frame[target].notna()].reset_index(drop=True)
-    if len(frame) != data.get("rows"):
+    if len(frame) != data.rows:
         return None
     return to_features(frame, schema["columns"])
 
 
 def fold_models_available(run: Any) -> bool:
     """Whether every member's trial kept its fold models in the safe archive (older runs pickled them)."""
-    members = run.model_description()["members"]
-    numbers = [m.get("trial") if isinstance(m, dict) else None for m in members]
+    numbers = [m.trial for m in run.model_record().members]
     return all(isinstance(n, int) and run.has_fold_models(n) for n in numbers)
 
 
@@ -78,12 +77,12 @@ class FoldPredictor:
     def __init__(self, run: Any, validation: Validation, rows: np.ndarray) -> None:
         self.fold = validation.fold[rows]
         self.members = []
-        for member in run.model_description()["members"]:
-            models = run.fold_models(member["trial"])
+        for member in run.model_record().members:
+            models = run.fold_models(member.trial)
             if len(self.fold) and int(self.fold.max()) >= len(models):
-                raise UserError(f"trial {member['trial']} holds {len(models)} fold models, but the validation "
+                raise UserError(f"trial {member.trial} holds {len(models)} fold models, but the validation "
                                 "predictions have more folds; the run directory was modified or is corrupt")
-            self.members.append((models, float(member["weight"]), member["model"]))
+            self.members.append((models, float(member.weight or 0.0), member.model))
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
         out: np.ndarray | None = None

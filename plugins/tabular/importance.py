@@ -37,7 +37,7 @@ class Importances:
 
 
 def is_final_tabular(run: Any) -> bool:
-    return run.manifest.get("task") == "tabular" and (run.dir.best / "model.json").is_file()
+    return run.record.task == "tabular" and (run.dir.best / "model.json").is_file()
 
 
 def compute(run: Any) -> Importances | str | None:
@@ -47,20 +47,20 @@ def compute(run: Any) -> Importances | str | None:
     validation = load_validation(run.dir.best)
     if validation is None:
         return None
-    manifest, schema = run.manifest, run.schema()
-    features = explain.training_features(manifest, schema)
+    record, schema = run.record, run.schema()
+    features = explain.training_features(record, schema)
     if features is None:
-        return (f"Column importances need the training data {manifest['data'].get('path')} as it was when the "
+        return (f"Column importances need the training data {record.data.path} as it was when the "
                 "run started; it is gone or changed, so they are left out.")
     if not explain.fold_models_available(run):
         return ("Column importances need each member's fold models, which this run does not hold in a safe "
                 "format (it was saved by an older automl), so they are left out.")
-    seed = int(manifest.get("seed") or 0)
+    seed = int(record.seed or 0)
     rows = explain.sample_rows(validation, seed)
     X = features.iloc[validation.index[rows]].reset_index(drop=True)
     y = validation.y[rows]
     groups = explain.feature_groups(schema)
-    metric = run.catalog.metric(manifest["task"], manifest["kind"], manifest["metric"])
+    metric = run.catalog.metric(record.task, record.kind, record.metric)
     predictor = explain.FoldPredictor(run, validation, rows)
     permutation, rounds = explain.permutation_importance(predictor.predict, X, y, metric, groups, seed=seed)
     if not rounds:

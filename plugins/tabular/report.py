@@ -23,7 +23,7 @@ def section(run: Any) -> list[dict[str, str]] | None:
         return None
     if isinstance(found, str):
         return [note_section(TITLE, found, css_class="note")]
-    return [_render(found.permutation, found.rounds, found.shap, found.shap_from, found.rows, run.manifest["metric"])]
+    return [_render(found.permutation, found.rounds, found.shap, found.shap_from, found.rows, run.record.metric)]
 
 
 def _render(permutation: list[explain.Importance], rounds: int, shap: list[explain.Importance],

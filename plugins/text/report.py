@@ -154,7 +154,7 @@ def truncate(text: str, limit: int = TEXT_CHARS) -> str:
 # -- the section --------------------------------------------------------------------------------------
 def section(run: Any, task: str = "text") -> list[dict[str, str]] | None:
     """The "Most informative terms" section of a text (or finetune) run; None for other tasks."""
-    if run.manifest.get("task") != task or not (run.dir.best / "model.json").is_file():
+    if run.record.task != task or not (run.dir.best / "model.json").is_file():
         return None
     from automl.kit import class_predictions
 

@@ -47,10 +47,10 @@ def normal(folder: Path) -> Run:
 
 def recomputed_score(run: Run) -> float:
     """The run's metric on the validation evidence saved in ``best/`` (what the report stands on)."""
-    description = run.model_description()
+    description = run.model_record()
     validation = load_validation(run.dir.best)
     assert validation is not None
-    metric = build_catalog().metric(description["task"], description["kind"], description["metric"])
+    metric = build_catalog().metric(description.task, description.kind, description.metric)
     return float(metric.fn(validation.y, validation.prediction))
 
 
@@ -67,22 +67,22 @@ def row_weights(row: dict[str, Any]) -> dict[int, float]:
 
 
 def assert_numbers_are_the_saved_models(run: Run) -> dict[str, Any]:
-    description = run.model_description()
+    description = run.model_record()
     row = selected_row(run)
-    assert description["validation_score"] == recomputed_score(run) == row["score"]
-    assert {m["trial"]: m["weight"] for m in description["members"]} == row_weights(row)
-    assert description["ensemble"] is (row["trial"] is None)
-    assert description["why"]
+    assert description.validation_score == recomputed_score(run) == row["score"]
+    assert {m.trial: m.weight for m in description.members} == row_weights(row)
+    assert description.ensemble is (row["trial"] is None)
+    assert description.why
     return description
 
 
 def test_a_normal_ensemble_reports_the_score_of_its_own_blend(normal: Run) -> None:
     description = assert_numbers_are_the_saved_models(normal)
-    assert description["not_refit"] == []
+    assert description.not_refit == []
     ensemble = next(r for r in normal.leaderboard_rows() if r["model"] == "ensemble")
     assert ensemble["note"].startswith(finalize.GREEDY_NOTE)
-    if description["ensemble"]:
-        assert description["why"].startswith(finalize.GREEDY_NOTE)
+    if description.ensemble:
+        assert description.why.startswith(finalize.GREEDY_NOTE)
     else:  # a candidate that was not delivered says why
         assert "not delivered: " in ensemble["note"]
 
@@ -115,11 +115,11 @@ def test_a_refit_cut_short_delivers_a_smaller_blend_with_its_own_score(normal: R
     reloaded = Run.load(run.path)
     description = assert_numbers_are_the_saved_models(reloaded)
     kept = [t.number for t in top[:2]]
-    assert description["not_refit"] == [top[2].number]
-    assert [m["trial"] for m in description["members"]] == kept
-    assert [m["weight"] for m in description["members"]] == pytest.approx([0.625, 0.375])
-    assert description["validation_score"] != 0.999
-    assert "time budget ended" in description["why"] and str(top[2].number) in description["why"]
+    assert description.not_refit == [top[2].number]
+    assert [m.trial for m in description.members] == kept
+    assert [m.weight for m in description.members] == pytest.approx([0.625, 0.375])
+    assert description.validation_score != 0.999
+    assert "time budget ended" in description.why and str(top[2].number) in description.why
     row = selected_row(reloaded)
     assert row["model"] == "ensemble" and f"left out trials [{top[2].number}]" in row["note"]
 
@@ -132,20 +132,20 @@ def test_a_late_refit_delivers_one_trial_and_the_fit_says_why(folder: Path) -> N
     description = assert_numbers_are_the_saved_models(run)
     board = run.leaderboard_rows()
     ensemble = next((r for r in board if r["model"] == "ensemble"), None)
-    assert description["not_refit"], "the ensemble was not chosen, so nothing was left out: pick another data seed"
-    assert not description["ensemble"] and len(description["members"]) == 1
-    trial = description["members"][0]["trial"]
-    assert description["validation_score"] == run.study().trials[trial].value
+    assert description.not_refit, "the ensemble was not chosen, so nothing was left out: pick another data seed"
+    assert not description.ensemble and len(description.members) == 1
+    trial = description.members[0].trial
+    assert description.validation_score == run.study().trials[trial].value
     assert ensemble is not None and not ensemble["selected"]
     assert ensemble["note"].startswith(finalize.GREEDY_NOTE + "; not delivered: the time budget ended")
     line = next(line for line in done.stderr.splitlines() if line.startswith("final model: "))
-    assert f"trial {trial} (" in line and f"{description['validation_score']:.4g}" in line
+    assert f"trial {trial} (" in line and f"{description.validation_score:.4g}" in line
     if board[0]["selected"]:
         assert "top row" in line
     else:
         assert "why: the time budget ended during the ensemble's refit" in line, line
     report = (folder / "late" / "report.md").read_text()
-    assert f"{description['validation_score']:.4g}" in report and "Why this model: the time budget ended" in report
+    assert f"{description.validation_score:.4g}" in report and "Why this model: the time budget ended" in report
 
 
 def test_family_champions_are_called_an_equal_weight_mean_not_greedy_selection(cli, tmp_path: Path) -> None:  # noqa: ANN001
@@ -157,10 +157,10 @@ def test_family_champions_are_called_an_equal_weight_mean_not_greedy_selection(c
     assert fit.returncode == 0, fit
     run = Run.load(tmp_path / "sales")
     description = assert_numbers_are_the_saved_models(run)
-    assert description["ensemble"] and description["why"].startswith(finalize.CHAMPIONS_NOTE), description
+    assert description.ensemble and description.why.startswith(finalize.CHAMPIONS_NOTE), description
     row = selected_row(run)
     assert row["note"] == finalize.CHAMPIONS_NOTE and "greedy" not in fit.stderr
     line = next(line for line in fit.stderr.splitlines() if line.startswith("final model: an ensemble of trials "))
-    share = f"{1 / len(description['members']):.3g}"
-    for member in description["members"]:
-        assert f"{member['trial']} ({member['model']}) {share}" in line, line
+    share = f"{1 / len(description.members):.3g}"
+    for member in description.members:
+        assert f"{member.trial} ({member.model}) {share}" in line, line

@@ -225,5 +225,5 @@ def test_the_recommend_report_prints_an_interval_around_its_score(tmp_path: Path
     assert (metric, unit) == ("ranking quality of each user's top 10 (NDCG)", "users") and users == 200
     assert low <= estimate <= high, line
     assert "stretched" not in line, line
-    final = run.model_description()
-    assert f"{final['validation_score']:.4g}" == printed[4], "the interval's score is the final model's score"
+    final = run.model_record()
+    assert f"{final.validation_score:.4g}" == printed[4], "the interval's score is the final model's score"

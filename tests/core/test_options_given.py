@@ -94,4 +94,4 @@ def test_a_run_fitted_from_a_frame_can_read_its_data_again(tmp_path: Path) -> No
 
     run = AutoML(trials=1, time_budget=30, models=["linear"]).fit(churn_frame(120, seed=0), target="churned",
                                                                    run_dir=tmp_path / "frame_run")
-    assert training_data_problem(run.manifest) is None
+    assert training_data_problem(run.record) is None

@@ -18,8 +18,8 @@ from automl.workflow import build_setup
 def test_no_time_to_refit_keeps_the_validated_fold_models(churn_csv: Path, tmp_path: Path) -> None:
     run = AutoML(task="tabular", trials=2, run_dir=tmp_path / "run", models=["linear"]).fit(churn_csv,
                                                                                             target="churned")
-    refit = run.model_description()["members"][0]
-    assert refit["refit"] is True and "folds" not in refit  # no deadline: refit on all the data
+    refit = run.model_record().members[0]
+    assert refit.refit is True and refit.folds is None  # no deadline: refit on all the data
 
     setup = build_setup(run.dir, build_catalog())
     study = run.study()
@@ -27,9 +27,9 @@ def test_no_time_to_refit_keeps_the_validated_fold_models(churn_csv: Path, tmp_p
     refit_and_save(setup, study, Selection({best.number: 1.0}, float(best.value), False), deadline=time.time() - 1)
 
     reloaded = Run.load(run.path)
-    member = reloaded.model_description()["members"][0]
+    member = reloaded.model_record().members[0]
     folds = artifacts.load_models(setup.run.artifact_store(), best, setup.models["linear"])
-    assert member["refit"] is False and member["folds"] == len(folds) == len(setup.folds)
+    assert member.refit is False and member.folds == len(folds) == len(setup.folds)
     batch = setup.task.prepare(churn_csv, reloaded.schema())
     expected = np.mean([model.predict(batch.X) for model in folds], axis=0)
     predicted = reloaded.predict(churn_csv)

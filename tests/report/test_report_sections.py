@@ -10,6 +10,8 @@ import pytest
 
 from automl.kit import (
     ClassPredictions,
+    ModelRecord,
+    RunRecord,
     class_predictions,
     classification_metric_glosses,
     classification_metric_names,
@@ -36,20 +38,21 @@ def test_mistakes_are_the_most_confident_first() -> None:
 def test_class_predictions_read_a_binary_models_positive_column(tmp_path: Path) -> None:
     np.savez_compressed(tmp_path / "validation.npz", y=np.array([0, 1, 1]), prediction=np.array([0.2, 0.9, 0.4]),
                         index=np.array([5, 6, 7]), fold=np.zeros(3))
-    run = SimpleNamespace(dir=SimpleNamespace(best=tmp_path), model_description=lambda: {"classes": [0, 1]},
+    run = SimpleNamespace(dir=SimpleNamespace(best=tmp_path), model_record=lambda: ModelRecord(classes=[0, 1]),
                           schema=lambda: {})
     found = class_predictions(run)
     assert found is not None and found.classes == ["0", "1"] and found.index.tolist() == [5, 6, 7]
     assert np.allclose(found.proba[:, 1], [0.2, 0.9, 0.4]) and found.n_wrong == 1
-    three = SimpleNamespace(**{**vars(run), "model_description": lambda: {"classes": ["a", "b", "c"]}})
+    three = SimpleNamespace(**{**vars(run), "model_record": lambda: ModelRecord(classes=["a", "b", "c"])})
     assert class_predictions(three) is None, "one column is not the probabilities of three classes"
 
 
 def test_training_source_reads_the_data_again_as_the_fit_did(tmp_path: Path) -> None:
     data = tmp_path / "data.csv"
     data.write_text("x,y\n1,2\n")
-    manifest = {"data": {"path": str(data)}, "task_options": {"text_column": "x"}, "target": "given"}
-    run = SimpleNamespace(manifest=manifest)
+    record = RunRecord.from_json({"data": {"path": str(data)}, "task_options": {"text_column": "x"},
+                                  "target": "given"})
+    run = SimpleNamespace(record=record)
     assert training_source(run, {}) == (str(data), {"text_column": "x", "target": "given"})
     assert training_source(run, {"target": "y"}) == (str(data), {"text_column": "x", "target": "y"})
     data.unlink()

@@ -48,7 +48,7 @@ def test_fold_models_reproduce_the_saved_validation_predictions(binary_run: Path
     validation = load_validation(run.dir.best)
     assert validation is not None and len(validation) == 600
     rows = explain.sample_rows(validation, 0)
-    features = explain.training_features(run.manifest, run.schema())
+    features = explain.training_features(run.record, run.schema())
     X = features.iloc[validation.index[rows]].reset_index(drop=True)
     predicted = explain.FoldPredictor(run, validation, rows).predict(X)
     np.testing.assert_allclose(predicted, validation.prediction[rows], atol=1e-9)

@@ -12,11 +12,13 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from automl.api import AutoML, Run
+from automl.records import MemberRecord, ModelRecord, RunRecord
 from automl.report import summary, words
 from automl.specs import TaskWords
 
@@ -125,10 +127,10 @@ def test_each_report_speaks_its_own_words(reports: dict[str, tuple[Run, str, str
     task_words = run.catalog.task(task).words
     assert isinstance(task_words, TaskWords), f"the {task} plugin declares no words"
     first_line = markdown.splitlines()[2]
-    predicted = words.predicts(run.manifest, task_words)
+    predicted = words.predicts(run.record, task_words)
     assert f"predicting **{predicted}**" in first_line, first_line
-    metric = words.metric_name(run.manifest["metric"], run.manifest, task_words)
-    assert metric != run.manifest["metric"] and f"optimised for {metric}" in first_line, first_line
+    metric = words.metric_name(run.record.metric, run.record, task_words)
+    assert metric != run.record.metric and f"optimised for {metric}" in first_line, first_line
     assert task_words.units in markdown
     for phrase in OWN_PHRASES[task]:
         assert phrase in markdown, f"{task}: its own phrase {phrase!r} is missing"
@@ -179,29 +181,30 @@ def test_every_report_glosses_its_jargon(reports: dict[str, tuple[Run, str, str]
 # -- the parts behind the words ----------------------------------------------------------------------------------
 
 def test_the_headline_describes_the_delivered_blend_not_a_trial() -> None:
-    final = {"validation_score": 0.61, "members": [{"model": "ets", "weight": 0.5}, {"model": "theta", "weight": 0.5}]}
+    final = ModelRecord.from_json({"validation_score": 0.61, "members": [{"model": "ets", "weight": 0.5},
+                                                                         {"model": "theta", "weight": 0.5}]})
     best = {"model": "ets", "score": 0.58}
     baseline = {"model": "seasonal_naive", "score": 1.02}
-    wording = summary.Wording.from_manifest({"metric": "mase", "target": "units"},
-                                            TaskWords(metrics={"mase": "error against the seasonal naive (MASE)"}))
+    wording = summary.Wording.from_record(RunRecord(metric="mase", target="units"),
+                                          TaskWords(metrics={"mase": "error against the seasonal naive (MASE)"}))
     headline = summary.score_summary(best, baseline, "mase", wording, final).headline
     assert headline == ("The final model, an equal-weight blend of 2 models (ets, theta), has a validation "
                         "error against the seasonal naive (MASE) of 0.61; the simplest baseline (seasonal_naive) "
                         "scores 1.02.")
-    weighted = {**final, "members": [{"model": "a", "weight": 3.0}, {"model": "b", "weight": 1.0}]}
+    weighted = replace(final, members=[MemberRecord(model="a", weight=3.0), MemberRecord(model="b", weight=1.0)])
     assert words.blend_phrase(weighted) == "a weighted blend of 2 models (a 75%, b 25%)"
-    assert words.blend_phrase({"members": [{"model": "ets", "weight": 1.0}]}) == "a single ets model"
+    assert words.blend_phrase(ModelRecord(members=[MemberRecord(model="ets", weight=1.0)])) == "a single ets model"
 
 
 def test_a_preset_overrides_the_task_words_and_a_task_without_words_gets_neutral_ones() -> None:
     task_words = TaskWords(unit="message", units="messages", target="the label", metrics={"f1": "balance (F1)"})
-    manifest = {"metric": "f1", "target": None, "preset": {"wording": {"entity": "tickets", "target": "team"}}}
-    preset = summary.Wording.from_manifest(manifest, task_words)
+    record = RunRecord(metric="f1", preset={"wording": {"entity": "tickets", "target": "team"}})
+    preset = summary.Wording.from_record(record, task_words)
     assert (preset.entity, preset.target, preset.metric) == ("tickets", "team", "balance (F1)")
-    plain = summary.Wording.from_manifest({"metric": "f1", "target": None}, task_words)
+    plain = summary.Wording.from_record(RunRecord(metric="f1"), task_words)
     assert (plain.entity, plain.target, plain.count(1), plain.count(2)) == ("messages", "the label", "1 message",
                                                                             "2 messages")
-    neutral = summary.Wording.from_manifest({"metric": "f1", "target": "y"})
+    neutral = summary.Wording.from_record(RunRecord(metric="f1", target="y"))
     assert (neutral.entity, neutral.target, neutral.metric) == ("rows", "'y'", "f1")
 
 

@@ -112,7 +112,7 @@ def rerecord(run: Path, sign: str | None) -> None:
 
 def final_trial(run: Path):  # noqa: ANN201 - an optuna FrozenTrial
     loaded = Run.load(run)
-    number = loaded.model_description()["members"][0]["trial"]
+    number = loaded.model_record().members[0].trial
     return next(t for t in loaded.study().get_trials() if t.number == number)
 
 

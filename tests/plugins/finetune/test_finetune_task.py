@@ -26,8 +26,8 @@ def test_cli_search_saves_a_transformers_folder_that_reloads_and_predicts_the_sa
     assert all(r["train_rows_per_second"] > 0 and r["rows_per_second"] > 0 for r in completed)
     assert completed[0]["score"] > 0.6  # balanced classes: a constant guess scores 0.5
 
-    member = run.model_description()["members"][0]
-    saved = tmp_path / "run" / "best" / member["path"] / "transformer"
+    member = run.model_record().members[0]
+    saved = tmp_path / "run" / "best" / str(member.path) / "transformer"
     assert (saved / "model.safetensors").is_file() and (saved / "tokenizer.json").is_file()
     config = json.loads((saved / "config.json").read_text())
     assert set(config["id2label"].values()) == {"negative", "positive"}

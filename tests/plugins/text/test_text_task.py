@@ -141,7 +141,7 @@ def test_chinese_text_fits_and_predicts(tmp_path: Path) -> None:
     _chinese_frame().to_csv(path, index=False, encoding="utf-8")
     assert TEXT.detect(path, {"target": "情感"}) > 0.5
     run = AutoML(trials=2, run_dir=tmp_path / "run").fit(path, target="情感")
-    assert run.model_description()["task"] == "text"
+    assert run.model_record().task == "text"
     predictions = run.predict(path)
     assert list(predictions.columns) == ["prediction", "proba_正面", "proba_负面"]
     truth = pd.read_csv(path)["情感"]
