@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from importlib.resources.abc import Traversable
 
     from automl.presets import Preset
+    from automl.report.document import Section
 
 PROJECT = "automl"
 hookspec = pluggy.HookspecMarker(PROJECT)
@@ -92,10 +93,12 @@ def automl_fit_finished(run: Any) -> None:
 
 
 @hookspec
-def automl_report_sections(run: Any) -> list[dict[str, str]] | None:
-    """Return extra report sections as ``[{"title": ..., "markdown": ..., "html": ...}]``, or None.
+def automl_report_sections(run: Any) -> list[Section] | None:
+    """Return report sections for a run of any task as :class:`automl.kit.Section` objects, or None.
 
-    ``run`` is the finished :class:`automl.api.Run`. ``title`` and ``markdown``
-    are required and ``html`` is optional. Text is escaped unless the plugin
-    builds ``html`` itself; it must then escape user-controlled values.
+    ``run`` is the finished :class:`automl.api.Run`. The core renders a
+    section's HTML and Markdown and escapes every text. A task's own sections
+    belong in ``TaskSpec.report`` instead (asked for only for its runs). The
+    older form, ``{"title", "markdown", "html"}`` dicts whose ``html`` the
+    plugin escapes itself, is still accepted.
     """

@@ -29,10 +29,12 @@ What is here, by use:
   safe torch weights (:func:`save_weights`, :func:`load_network`,
   :func:`check_network`, :func:`meta_shapes`, :func:`safetensors_header`,
   :data:`MAX_ELEMENTS`, :data:`MAX_LOOP`);
-- report sections: ``charts`` and its pieces (:class:`Chart`,
-  :func:`canvas`, :func:`to_svg`, :func:`figure_html`, :func:`short`,
-  :data:`PALETTE`, :data:`MUTED`), tables (:func:`html_table`,
-  :func:`markdown_table`, :func:`markdown_cell`), :func:`note_section`,
+- report sections, as data the core renders and escapes (:class:`Section`
+  of :class:`Paragraph`, :class:`Heading`, :class:`Table` with
+  :class:`Strong` and :class:`Lines` cells, :class:`Figures`,
+  :class:`ImageGrid` of :class:`ImageGroup` and :class:`Thumbnail`;
+  :func:`note_section`), ``charts`` and its pieces (:class:`Chart`,
+  :func:`canvas`, :func:`to_svg`, :func:`short`, :data:`PALETTE`, :data:`MUTED`),
   :func:`plural`, the validation evidence (:class:`Validation`,
   :func:`load_validation`, :func:`training_data_problem`), a classifier's
   validation predictions (:func:`class_predictions`, :class:`ClassPredictions`)
@@ -78,10 +80,12 @@ _EXPORTS: dict[str, str] = {
     "read_model_file": "automl.training", "train_epochs": "automl.training", "write_model_file": "automl.training",
     # report sections
     "Chart": "automl.report.charts", "MUTED": "automl.report.charts", "PALETTE": "automl.report.charts",
-    "canvas": "automl.report.charts", "figure_html": "automl.report.charts", "short": "automl.report.charts",
-    "to_svg": "automl.report.charts",
-    "html_table": "automl.report.tables", "markdown_cell": "automl.report.tables",
-    "markdown_table": "automl.report.tables", "note_section": "automl.report.tables",
+    "canvas": "automl.report.charts", "short": "automl.report.charts", "to_svg": "automl.report.charts",
+    "Section": "automl.report.document", "Paragraph": "automl.report.document", "Heading": "automl.report.document",
+    "Table": "automl.report.document", "Figures": "automl.report.document", "ImageGrid": "automl.report.document",
+    "ImageGroup": "automl.report.document", "Thumbnail": "automl.report.document", "Strong": "automl.report.document",
+    "Lines": "automl.report.document", "note_section": "automl.report.document", "Block": "automl.report.document",
+    "Cell": "automl.report.document",
     "ClassPredictions": "automl.report.sections", "class_predictions": "automl.report.sections",
     "mistakes_heading": "automl.report.sections", "saved_schema": "automl.report.sections",
     "training_source": "automl.report.sections",
@@ -139,7 +143,22 @@ if TYPE_CHECKING:  # the same names for type checkers and editors (F401 is off f
     from automl.pretrained import minilm_path, quiet_transformers
     from automl.records import DataRecord, MemberRecord, ModelRecord, RunRecord
     from automl.report import charts
-    from automl.report.charts import MUTED, PALETTE, Chart, canvas, figure_html, short, to_svg
+    from automl.report.charts import MUTED, PALETTE, Chart, canvas, short, to_svg
+    from automl.report.document import (
+        Block,
+        Cell,
+        Figures,
+        Heading,
+        ImageGrid,
+        ImageGroup,
+        Lines,
+        Paragraph,
+        Section,
+        Strong,
+        Table,
+        Thumbnail,
+        note_section,
+    )
     from automl.report.metric_words import classification_metric_glosses, classification_metric_names
     from automl.report.sections import (
         ClassPredictions,
@@ -148,7 +167,6 @@ if TYPE_CHECKING:  # the same names for type checkers and editors (F401 is off f
         saved_schema,
         training_source,
     )
-    from automl.report.tables import html_table, markdown_cell, markdown_table, note_section
     from automl.search.counts import plural
     from automl.search.space import MODEL_PARAM
     from automl.specs import (

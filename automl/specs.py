@@ -9,7 +9,7 @@ Predictions are opaque to the core: a task decides what its models output
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias
@@ -290,6 +290,10 @@ class TaskSpec:
     "forecast combination puzzle", borne out by the M3 and M4 competitions).
 
     ``words`` is how its report speaks (:class:`TaskWords`); ``None`` gives neutral words.
+    ``report(run)`` returns the task's own report sections
+    (:class:`automl.kit.Section`, rendered and escaped by the core), asked for
+    only for runs of this task; a cross-cutting plugin uses the
+    ``automl_report_sections`` hook instead.
 
     ``options`` declares the task options it reads (:class:`TaskOption`:
     ``problem_type``, ``text_column``, ``horizon``...); ``automl fit`` makes a
@@ -313,6 +317,7 @@ class TaskSpec:
     description: str = ""
     options: tuple[TaskOption | str, ...] | None = None
     words: TaskWords | None = None
+    report: Callable[[Any], Sequence[Any] | None] | None = None
 
     def __post_init__(self) -> None:
         if self.options is not None:  # a bare name is a text option; one declaration type from here on

@@ -23,9 +23,10 @@ from automl.hookspecs import hookimpl
 
 if TYPE_CHECKING:
     from automl.presets import Preset
+    from automl.report.document import Section
     from automl.specs import MetricSpec, ModelSpec, TaskSpec
 
-ReportSection = Callable[[Any], "list[dict[str, str]] | None"]
+ReportSection = Callable[[Any], "list[Section] | None"]
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,8 @@ class TaskPlugin:
     """What a plugin registers. ``presets`` are :class:`automl.presets.Preset` objects or YAML files of the
     package (``importlib.resources.files(__name__) / "presets" / "x.yaml"``: an installed wheel holds them).
 
-    ``report_section(run)`` returns the plugin's report sections for a run (None when it has none for it);
+    ``report_section(run)`` returns report sections for a run of any task (a cross-cutting plugin; a task's
+    own sections are ``TaskSpec.report``, asked for only for its runs), None when it has none for it;
     ``fit_finished(run)`` saves what the report would be slow to compute, at the end of a fit.
     """
 
@@ -65,7 +67,7 @@ class TaskPlugin:
             register(preset)
 
     @hookimpl
-    def automl_report_sections(self, run: Any) -> list[dict[str, str]] | None:
+    def automl_report_sections(self, run: Any) -> list[Section] | None:
         return self.report_section(run) if self.report_section is not None else None
 
     @hookimpl

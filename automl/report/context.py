@@ -17,7 +17,7 @@ import numpy as np
 from automl.evidence import deployment
 from automl.evidence import validation as evidence
 from automl.evidence.validation import Validation
-from automl.report import charts, study_charts, summary, words
+from automl.report import charts, document, study_charts, summary, words
 from automl.search import counts
 
 if TYPE_CHECKING:
@@ -234,18 +234,42 @@ def fairness_table(manifest: RunRecord, metric: Any, validation: Validation | No
 
 
 def plugin_sections(run: Run) -> list[dict[str, str]]:
-    """Sections added by plugins; a malformed one is skipped with a warning naming its plugin."""
+    """The run's task's own sections (``TaskSpec.report``), then those of cross-cutting plugins
+    (``automl_report_sections``); a malformed one is skipped with a warning naming its plugin."""
     from automl.plugins import call_each
 
-    sections = []
+    sections = [_rendered(section) for section in _task_sections(run)]
     for plugin, returned in call_each(run.catalog.pm, "automl_report_sections", run=run):
         for section in returned or []:
-            if not isinstance(section, dict) or "title" not in section or not (
-                "html" in section or "markdown" in section
-            ):
-                log.warning("plugin '%s' returned a report section without a title and html or markdown; skipped",
-                            plugin)
-                continue
-            sections.append({"title": str(section["title"]), "html": section.get("html"),
-                             "markdown": str(section.get("markdown") or "")})
+            if isinstance(section, document.Section):
+                sections.append(_rendered(section))
+            elif isinstance(section, dict) and "title" in section and ("html" in section or "markdown" in section):
+                sections.append({"title": str(section["title"]), "html": section.get("html"),  # the older form
+                                 "markdown": str(section.get("markdown") or "")})
+            else:
+                log.warning("plugin '%s' returned a report section that is neither a Section nor a dict with a "
+                            "title and html or markdown; skipped", plugin)
     return sections
+
+
+def _task_sections(run: Run) -> list[document.Section]:
+    """The sections the run's task declares for its runs; none when they fail (the rest of the report stands)."""
+    from automl.errors import UserError
+
+    try:
+        task = run.catalog.task(run.record.task)
+        returned = task.report(run) if task.report is not None else None
+    except UserError as exc:  # a damaged or missing input, said in one line
+        log.warning("the %s task's report sections were left out: %s", run.record.task, exc)
+        return []
+    except Exception:  # noqa: BLE001 - a section is never worth losing the report
+        log.warning("the %s task's report sections failed", run.record.task, exc_info=True)
+        return []
+    sections = [s for s in returned or [] if isinstance(s, document.Section)]
+    if len(sections) != len(returned or []):
+        log.warning("the %s task's report returned something other than Section objects; skipped", run.record.task)
+    return sections
+
+
+def _rendered(section: document.Section) -> dict[str, str]:
+    return {"title": section.title, "html": section.html(), "markdown": section.markdown()}

@@ -11,11 +11,12 @@ probabilities with the rows they belong to.
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
+from automl.report.document import Heading, Paragraph
 
 
 def saved_schema(run: Any) -> dict[str, Any]:
@@ -103,12 +104,11 @@ def class_predictions(run: Any) -> ClassPredictions | None:
                             np.asarray(validation.y).astype(int))
 
 
-def mistakes_heading(units: str, n_wrong: int, n_valid: int, shown: int) -> tuple[str, list[str]]:
-    """The heading and first line of a "Misclassified texts" (images...) part, as HTML and Markdown lines:
-    how many of the validation ``units`` the final model got wrong, and how many of them are listed below."""
+def mistakes_heading(units: str, n_wrong: int, n_valid: int, shown: int) -> tuple[Heading, Paragraph]:
+    """The heading and first line of a "Misclassified texts" (images...) part: how many of the validation
+    ``units`` the final model got wrong, and how many of them are listed below."""
     intro = f"The final model got {n_wrong} of {n_valid} validation {units} wrong" + _listed(shown, n_wrong)
-    title = f"Misclassified {units}"
-    return f"<h3>{html.escape(title)}</h3><p>{html.escape(intro)}</p>", ["", f"**{title}**", "", intro]
+    return Heading(f"Misclassified {units}"), Paragraph(intro)
 
 
 def _listed(shown: int, wrong: int) -> str:

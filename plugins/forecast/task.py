@@ -41,6 +41,7 @@ from automl.kit import (
 )
 from automl_plugins.forecast import calendar
 from automl_plugins.forecast import columns as cols
+from automl_plugins.forecast.report import section
 
 NAME = "forecast"
 KIND = "series"
@@ -381,4 +382,5 @@ FORECAST = TaskSpec(
         TaskOption("id_column", "The series id column, for many series in long format (default: detected)."),
     ),
     words=WORDS,
+    report=section,
 )

@@ -13,9 +13,8 @@ from automl_plugins.image.metrics import METRICS
 from automl_plugins.image.models.cnn import CNN
 from automl_plugins.image.models.linear import LINEAR
 from automl_plugins.image.models.mlp import MLP
-from automl_plugins.image.report import section
 from automl_plugins.image.task import IMAGE
 
 # the preset is a file of this package, not a path: an installed wheel holds it too
-PLUGIN = TaskPlugin(tasks=(IMAGE,), models=(LINEAR, MLP, CNN), metrics=METRICS, report_section=section,
+PLUGIN = TaskPlugin(tasks=(IMAGE,), models=(LINEAR, MLP, CNN), metrics=METRICS,
                     presets=(importlib.resources.files(__name__) / "presets" / "defect_inspection.yaml",))

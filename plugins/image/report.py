@@ -6,6 +6,11 @@ image files, which is read again from the data folder (or CSV) without decoding
 every image when no file was skipped at fit time. Thumbnails are small PNGs
 embedded as ``data:`` URIs, so the report stays one file with no request.
 
+The sections are data (``automl.kit.Section``: tables, image grids of
+thumbnails): the core renders their HTML and Markdown and escapes every class
+and file name. The task declares them (``TaskSpec.report``), so they are asked
+for only for runs of the image task.
+
 The core measures every trial's prediction time on its validation images
 (``predict_ms_per_1k``, which for this task includes reading the pixels from
 the cache); the speed section turns it into the throughput a product team plans with.
@@ -14,15 +19,17 @@ the cache); the speed section turns it into the throughput a product team plans 
 from __future__ import annotations
 
 import base64
-import html
 import io
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from automl.kit import html_table, markdown_table, note_section
+from automl.kit import ImageGrid, ImageGroup, Lines, Paragraph, Section, Table, Thumbnail, note_section
+
+if TYPE_CHECKING:
+    from automl.kit import ClassPredictions, Heading
 
 log = logging.getLogger(__name__)
 
@@ -30,8 +37,7 @@ TOP = 10
 PER_CLASS = 4
 MAX_CLASSES = 20
 MAX_WRONG = 12
-THUMB = 96  # stored pixels (longest side); shown at DISPLAY px
-DISPLAY = 88
+THUMB = 96  # stored pixels (longest side); the core shows a thumbnail at 88 px, so it stays sharp
 EXAMPLES_TITLE = "Examples"
 
 
@@ -52,24 +58,18 @@ def throughput_rows(board: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return rows[:TOP]
 
 
-def section(run: Any) -> list[dict[str, str]] | None:
-    if run.record.task != "image":
-        return None
-    sections = []
+def section(run: Any) -> list[Section] | None:
+    """The image task's sections (``TaskSpec.report``: asked for only for image runs): examples, then speed."""
     try:
         examples = examples_section(run)
-    except Exception as exc:  # noqa: BLE001 - a section is never worth losing the report
+    except Exception as exc:  # noqa: BLE001 - a section is never worth losing the report (or the speed one)
         log.warning("the image examples section was left out: %s", exc)
         examples = note_section(EXAMPLES_TITLE, f"No example images: {exc}")
-    if examples is not None:
-        sections.append(examples)
-    speed = speed_section(run)
-    if speed is not None:
-        sections.append(speed)
+    sections = [s for s in (examples, speed_section(run)) if s is not None]
     return sections or None
 
 
-def speed_section(run: Any) -> dict[str, str] | None:
+def speed_section(run: Any) -> Section | None:
     rows = throughput_rows(run.leaderboard_rows())
     if not rows:
         return None
@@ -78,10 +78,7 @@ def speed_section(run: Any) -> dict[str, str] | None:
               f"{r['images_per_second']:,.0f}", "*" if r["final"] else ""] for r in rows]
     intro = ("Images classified per second on this machine, measured on the validation images "
              "(reading cached pixels included; the first read from disk is slower).")
-    markdown = "\n".join([intro, "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header),
-                          *["| " + " | ".join(c) + " |" for c in cells]])
-    return {"title": "Inference speed", "html": f"<p>{html.escape(intro)}</p>{html_table(header, cells)}",
-            "markdown": markdown}
+    return Section("Inference speed", (Paragraph(intro), Table(header, cells, numeric=(0, 1, 3, 4))))
 
 
 # -- example images ----------------------------------------------------------------------------------
@@ -141,16 +138,6 @@ def thumbnail_uri(path: str, size: int = THUMB) -> str | None:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def _img(uri: str | None, name: str) -> str:
-    style = (f"width:{DISPLAY}px;height:{DISPLAY}px;object-fit:contain;display:inline-block;"
-             "image-rendering:pixelated;border:1px solid #e2e8f0;background:#fff")
-    if uri is None:
-        return (f'<span style="{style};font-size:.7em;overflow:hidden" title="{html.escape(name, quote=True)}">'
-                "missing</span>")
-    return (f'<img src="{uri}" alt="{html.escape(name, quote=True)}" title="{html.escape(name, quote=True)}" '
-            f'width="{DISPLAY}" height="{DISPLAY}" loading="eager" style="{style}">')
-
-
 def example_rows(y: np.ndarray, n_classes: int, per_class: int = PER_CLASS,
                  max_classes: int = MAX_CLASSES) -> list[tuple[int, list[int]]]:
     """For each class (the ``max_classes`` most frequent, in code order): its first ``per_class`` validation rows.
@@ -164,9 +151,9 @@ def example_rows(y: np.ndarray, n_classes: int, per_class: int = PER_CLASS,
     return [(k, [int(i) for i in np.flatnonzero(y == k)[:per_class]]) for k in shown]
 
 
-def examples_section(run: Any) -> dict[str, str] | None:
+def examples_section(run: Any) -> Section | None:
     """The "Examples" section: validation images per class and the misclassified ones."""
-    from automl.kit import class_predictions, figure_html, mistakes_heading
+    from automl.kit import class_predictions
 
     if not (run.dir.best / "model.json").is_file():
         return None
@@ -180,43 +167,44 @@ def examples_section(run: Any) -> dict[str, str] | None:
     files, names = found
     if not validation.fits(len(files)):
         return note_section(EXAMPLES_TITLE, "No example images: the data has fewer images than the run's predictions.")
-    classes, proba, index, y = validation.classes, validation.proba, validation.index, validation.y
-    predicted = validation.predicted
-    parts_html, parts_md = [], []
+    return Section(EXAMPLES_TITLE, (class_examples(validation, files, names),
+                                    *misclassified(validation, files, names)))
 
-    rows_html, md_rows = [], []
-    for k, rows in example_rows(y, len(classes)):
-        thumbs = "".join(_img(thumbnail_uri(files[index[i]]), names[index[i]]) for i in rows)
-        label = html.escape(classes[k])
-        rows_html.append(
-            '<div style="display:flex;align-items:center;gap:6px;margin:3px 0">'
-            f'<div style="width:10em;flex:none;font-weight:600;overflow-wrap:anywhere">{label}</div>'
-            f'<div style="display:flex;gap:4px;flex-wrap:wrap">{thumbs or "<em>no validation image</em>"}</div></div>')
-        md_rows.append([classes[k], ", ".join(names[index[i]] for i in rows) or "–"])
+
+def class_examples(validation: ClassPredictions, files: list[str], names: list[str]) -> ImageGrid:
+    """A row of validation images per class (the most frequent classes when there are many)."""
+    classes, index = validation.classes, validation.index
+    groups, text_rows = [], []
+    for k, rows in example_rows(validation.y, len(classes)):
+        images = [Thumbnail(thumbnail_uri(files[index[i]]), names[index[i]]) for i in rows]
+        groups.append(ImageGroup(classes[k], images))
+        text_rows.append([classes[k], Lines([image.name for image in images])])
     shown = f"{PER_CLASS} validation images" if len(classes) <= MAX_CLASSES else \
         f"{PER_CLASS} validation images of the {MAX_CLASSES} most frequent of {len(classes):,} classes"
     caption = f"Up to {shown} per class (one row per class), as the final model saw them out of fold."
-    parts_html.append(figure_html("class_examples", f'<div style="min-height:80px">{"".join(rows_html)}</div>',
-                                  caption))
-    parts_md += [caption, "", markdown_table(["class", "example files"], md_rows)]
+    return ImageGrid("class_examples", caption, groups, Table(["class", "example files"], text_rows))
 
+
+def misclassified(validation: ClassPredictions, files: list[str],
+                  names: list[str]) -> list[Heading | Paragraph | ImageGrid]:
+    """The "Misclassified images" heading, its count, and the most confident mistakes, each with its caption."""
+    from automl.kit import mistakes_heading
+
+    classes, proba, index, y, predicted = (validation.classes, validation.proba, validation.index, validation.y,
+                                           validation.predicted)
     wrong = validation.mistakes(MAX_WRONG)
-    heading, heading_md = mistakes_heading("images", validation.n_wrong, len(y), len(wrong))
-    parts_html.append(heading)
-    parts_md += heading_md
-    if wrong:
-        cells, md_rows = [], []
-        for i in wrong:
-            text = f"true {classes[y[i]]}, predicted {classes[predicted[i]]} (p={proba[i, predicted[i]]:.2f})"
-            name = names[index[i]]
-            cells.append('<div style="display:inline-block;width:128px;vertical-align:top;margin:4px">'
-                         f"{_img(thumbnail_uri(files[index[i]]), name)}"
-                         f'<div style="font-size:.75em;overflow-wrap:anywhere">{html.escape(text)}</div>'
-                         f'<div style="font-size:.7em;color:#718096;overflow-wrap:anywhere">{html.escape(name)}</div>'
-                         "</div>")
-            md_rows.append([name, classes[y[i]], classes[predicted[i]], f"{proba[i, predicted[i]]:.2f}"])
-        parts_html.append(figure_html("misclassified", f'<div style="min-height:80px">{"".join(cells)}</div>',
-                                      "Validation images the final model got wrong, the most confident first."))
-        parts_md += ["", markdown_table(["file", "actual", "predicted", "p"], md_rows)]
-    return {"title": EXAMPLES_TITLE, "html": "".join(parts_html), "markdown": "\n".join(parts_md)}
-
+    heading, intro = mistakes_heading("images", validation.n_wrong, len(y), len(wrong))
+    blocks: list[Heading | Paragraph | ImageGrid] = [heading, intro]
+    if not wrong:
+        return blocks
+    images, text_rows = [], []
+    for i in wrong:
+        actual, guess, p = classes[y[i]], classes[predicted[i]], f"{proba[i, predicted[i]]:.2f}"
+        name = names[index[i]]
+        images.append(Thumbnail(thumbnail_uri(files[index[i]]), name,
+                                (f"true {actual}, predicted {guess} (p={p})", name)))
+        text_rows.append([name, actual, guess, p])
+    caption = "Validation images the final model got wrong, the most confident first."
+    text = Table(["file", "actual", "predicted", "p"], text_rows, numeric=(3,))
+    blocks.append(ImageGrid("misclassified", caption, [ImageGroup(None, images)], text))
+    return blocks

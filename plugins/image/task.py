@@ -19,6 +19,7 @@ from automl.kit import classification_metric_glosses as metric_glosses
 from automl.kit import classification_metric_names as metric_names
 from automl_plugins.image import files, pixels, sources
 from automl_plugins.image.backend import import_torch
+from automl_plugins.image.report import section
 
 NAME = "image"
 MAX_BAD_SHARE = 0.05
@@ -184,4 +185,5 @@ IMAGE = TaskSpec(
         TaskOption("path_column", "In a CSV of images, the column of image paths (default: detected)."),
     ),
     words=WORDS,
+    report=section,
 )

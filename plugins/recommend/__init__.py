@@ -12,9 +12,8 @@ import importlib.resources
 from automl.kit import TaskPlugin
 from automl_plugins.recommend.metrics import METRICS
 from automl_plugins.recommend.models import MODELS
-from automl_plugins.recommend.report import section
 from automl_plugins.recommend.task import RECOMMEND
 
 # the preset is a file of this package, not a path: an installed wheel holds it too
-PLUGIN = TaskPlugin(tasks=(RECOMMEND,), models=MODELS, metrics=METRICS, report_section=section,
+PLUGIN = TaskPlugin(tasks=(RECOMMEND,), models=MODELS, metrics=METRICS,
                     presets=(importlib.resources.files(__name__) / "presets" / "product_recs.yaml",))

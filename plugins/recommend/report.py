@@ -8,18 +8,26 @@ them and which of those they really went on to interact with; and how much of
 the catalogue each model family recommends, and how popular the recommended
 items are compared with what users interact with. Items are shown by a title
 when the interactions file has a title column (``title``, ``name``...).
+
+The sections are data (``automl.kit.Section``: paragraphs, tables, charts):
+the core renders their HTML and Markdown and escapes every user id and item
+title. The task declares them (``TaskSpec.report``), so they are asked for
+only for runs of the recommend task.
 """
 
 from __future__ import annotations
 
-import html
 import logging
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from automl.kit import html_table, markdown_table, note_section
+from automl.kit import Figures, Heading, Lines, Paragraph, Section, Strong, Table, note_section
 from automl_plugins.recommend.catalogue import title_column
+
+if TYPE_CHECKING:
+    from automl.kit import Chart
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +38,10 @@ N_EXAMPLES = 4
 RECENT = 5
 SHOWN_K = 10
 POPULARITY_BINS = 10
+POPULARITY_CAPTION = ("Items ranked by how often users interacted with them in training, in groups of 10% "
+                      "(left: the most popular tenth): each group's share of the training interactions and of "
+                      "the final model's recommendations. A recommender that only follows popularity piles up "
+                      "on the left.")
 
 
 def best_per_model(board: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -43,13 +55,12 @@ def best_per_model(board: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return rows[:TOP]
 
 
-def section(run: Any) -> list[dict[str, str]] | None:
-    if run.record.task != "recommend":
-        return None
+def section(run: Any) -> list[Section]:
+    """The recommend task's sections (``TaskSpec.report``: asked for only for its runs): metrics, examples."""
     sections = [metrics_section(run)]
     try:
         examples = examples_section(run)
-    except Exception as exc:  # noqa: BLE001 - a section is never worth losing the report
+    except Exception as exc:  # noqa: BLE001 - a section is never worth losing the report (or the metrics one)
         log.warning("the recommendation examples were left out: %s", exc)
         examples = None
     if examples is not None:
@@ -57,7 +68,7 @@ def section(run: Any) -> list[dict[str, str]] | None:
     return sections
 
 
-def metrics_section(run: Any) -> dict[str, str]:
+def metrics_section(run: Any) -> Section:
     try:
         schema = run.schema()
     except OSError:
@@ -77,10 +88,8 @@ def metrics_section(run: Any) -> dict[str, str]:
         metrics = {**row.get("metrics", {}), row["metric"]: row["score"]}
         cells.append([row["model"], str(row["trial"]),
                       *[f"{metrics[m]:.4f}" if metrics.get(m) is not None else "–" for m in METRICS]])
-    markdown = "\n".join([intro, "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header),
-                          *["| " + " | ".join(c) + " |" for c in cells]])
-    return {"title": "Recommendations: best trial of each model",
-            "html": f"<p>{html.escape(intro)}</p>{html_table(header, cells)}", "markdown": markdown}
+    table = Table(header, cells, numeric=tuple(range(1, len(header))))
+    return Section("Recommendations: best trial of each model", (Paragraph(intro), table))
 
 
 # -- examples and coverage ---------------------------------------------------------------------------
@@ -153,8 +162,9 @@ def popularity_shares(train_items: np.ndarray, recommended: np.ndarray, n_items:
     return x, [float(v) for v in interactions], [float(v) for v in shown]
 
 
-def examples_section(run: Any) -> dict[str, str] | None:
-    from automl.kit import charts, load_validation
+def examples_section(run: Any) -> Section | None:
+    """Example users' top-K lists (when the interactions can be read again), then the catalogue coverage."""
+    from automl.kit import load_validation
 
     if not (run.dir.best / "model.json").is_file():
         return None
@@ -164,114 +174,126 @@ def examples_section(run: Any) -> dict[str, str] | None:
                                             "examples to show.")
     schema = run.schema()
     k = int(schema.get("top_k") or SHOWN_K)
-    shown_k = min(k, SHOWN_K)
-    item_ids = [str(i) for i in schema.get("item_ids") or []]
-    user_ids = [str(u) for u in schema.get("user_ids") or []]
     y = np.asarray(validation.y, dtype=np.int64)
     lists = np.asarray(validation.prediction)[:, 0, :].astype(np.int64)
-    parts_html: list[str] = []
-    parts_md: list[str] = []
+    notes, dataset, titles = interactions_read_again(run, schema, validation)
+    blocks: list[Heading | Paragraph | Table | Figures] = [*notes]
+    train_items = None
+    if dataset is not None:
+        held = np.zeros(len(dataset.y), dtype=bool)
+        held[np.asarray(validation.index, dtype=int)] = True
+        names = item_namer([str(i) for i in schema.get("item_ids") or []], titles)
+        users = [str(u) for u in schema.get("user_ids") or []]
+        blocks += example_users_blocks(dataset.X, held, y, lists[:, :min(k, SHOWN_K)], names, users)
+        train_items = dataset.X["item"].to_numpy()[~held]
+    blocks += coverage_blocks(run, schema, y, lists[:, :k], train_items)
+    return Section(EXAMPLES_TITLE, tuple(blocks))
 
+
+def interactions_read_again(run: Any, schema: dict[str, Any],
+                            validation: Any) -> tuple[list[Paragraph], Any | None, dict[str, str]]:
+    """The run's Dataset (None when it cannot be read again or no longer fits the validation rows), the item
+    titles, and notes saying what is missing."""
     loaded = load_interactions(run)
     if isinstance(loaded, str):
-        note = f"No example users: {loaded}."
-        parts_html.append(f"<p>{html.escape(note)}</p>")
-        parts_md += [note, ""]
-        dataset, titles = None, {}
-    else:
-        dataset, frame = loaded
-        titles = item_titles(frame, schema)
-        from_catalogue, problem = catalogue_titles(run, schema)
-        titles.update(from_catalogue)
-        if problem:
-            parts_html.append(f"<p>{html.escape(problem)}</p>")
-            parts_md += [problem, ""]
-        if np.asarray(validation.index, dtype=int).max(initial=-1) >= len(dataset.y):
-            dataset = None
+        return [Paragraph(f"No example users: {loaded}.", note=True)], None, {}
+    dataset, frame = loaded
+    titles = item_titles(frame, schema)
+    from_catalogue, problem = catalogue_titles(run, schema)
+    titles.update(from_catalogue)
+    notes = [Paragraph(problem, note=True)] if problem else []
+    if np.asarray(validation.index, dtype=int).max(initial=-1) >= len(dataset.y):
+        dataset = None
+    return notes, dataset, titles
 
+
+def item_namer(item_ids: list[str], titles: dict[str, str]) -> Callable[[int], str]:
+    """Item code -> "title (id)" when the item has a title, else its id."""
     def item_name(code: int) -> str:
         key = item_ids[code] if 0 <= code < len(item_ids) else str(code)
         return f"{titles[key]} ({key})" if key in titles else key
 
-    if dataset is not None:
-        held = np.zeros(len(dataset.y), dtype=bool)
-        held[np.asarray(validation.index, dtype=int)] = True
-        X = dataset.X
-        header = ["user", f"latest {RECENT} items (training)", f"top {shown_k} recommended (✓ = held out, "
-                                                                "interacted with later)"]
-        rows_html, rows_md = [], []
-        for user in example_users(y[:, 0]):
-            mine = np.flatnonzero((X["user"].to_numpy() == user) & ~held)
-            recent = mine[np.argsort(-X["time"].to_numpy()[mine], kind="stable")][:RECENT]
-            later = set(y[y[:, 0] == user, 1].tolist())
-            first = int(np.flatnonzero(y[:, 0] == user)[0])
-            recommended = [int(c) for c in lists[first, :shown_k] if c >= 0]
-            name = user_ids[user] if user < len(user_ids) else str(user)
-            recent_names = [item_name(int(c)) for c in X["item"].to_numpy()[recent]]
-            recs = [(item_name(c), c in later) for c in recommended]
-            hits = sum(hit for _, hit in recs)
-            rows_html.append(
-                f"<tr><td>{html.escape(name)}<br><small>{hits} of {len(later)} held-out found</small></td>"
-                f"<td>{'<br>'.join(html.escape(r) for r in recent_names) or '–'}</td>"
-                "<td><ol style=\"margin:0;padding-left:1.6em\">"
-                + "".join(f"<li>{'<strong>✓ ' if hit else ''}{html.escape(r)}{'</strong>' if hit else ''}</li>"
-                          for r, hit in recs) + "</ol></td></tr>")
-            rows_md.append([f"{name} ({hits} of {len(later)} found)", ", ".join(recent_names) or "–",
-                            ", ".join(("✓ " if hit else "") + r for r, hit in recs) or "–"])
-        intro = (f"{len(rows_md)} validation users spread over the user list (not picked for being served well): "
-                 "their latest interactions in training, and the final model's top "
-                 f"{shown_k} for them from training alone; a ✓ marks an item the user really interacted with in "
-                 "the held-out part.")
-        parts_html.append(f"<h3>Example users</h3><p>{html.escape(intro)}</p><table id=\"recommendation-examples\">"
-                          "<thead><tr>" + "".join(f"<th>{html.escape(h)}</th>" for h in header)
-                          + "</tr></thead><tbody>" + "".join(rows_html) + "</tbody></table>")
-        parts_md += ["**Example users**", "", intro, "", markdown_table(header, rows_md), ""]
+    return item_name
 
-    # coverage: every family's best trial (leaderboard) and the final model (its validation lists)
-    n_items = int(schema.get("n_items") or len(item_ids) or 1)
+
+def example_users_blocks(X: Any, held: np.ndarray, y: np.ndarray, lists: np.ndarray,
+                         item_name: Callable[[int], str], user_ids: list[str]) -> list[Heading | Paragraph | Table]:
+    """A few validation users: their latest training items and the final model's list (``lists``: its top
+    items for every held-out row), the items they went on to interact with marked ✓."""
+    shown_k = lists.shape[1]
+    rows = [example_user_row(user, X, held, y, lists, item_name, user_ids) for user in example_users(y[:, 0])]
+    header = ["user", f"latest {RECENT} items (training)", f"top {shown_k} recommended (✓ = held out, "
+                                                            "interacted with later)"]
+    intro = (f"{len(rows)} validation users spread over the user list (not picked for being served well): "
+             "their latest interactions in training, and the final model's top "
+             f"{shown_k} for them from training alone; a ✓ marks an item the user really interacted with in "
+             "the held-out part.")
+    return [Heading("Example users"), Paragraph(intro), Table(header, rows, css_id="recommendation-examples")]
+
+
+def example_user_row(user: int, X: Any, held: np.ndarray, y: np.ndarray, lists: np.ndarray,
+                     item_name: Callable[[int], str], user_ids: list[str]) -> list[Lines]:
+    mine = np.flatnonzero((X["user"].to_numpy() == user) & ~held)
+    recent = mine[np.argsort(-X["time"].to_numpy()[mine], kind="stable")][:RECENT]
+    later = set(y[y[:, 0] == user, 1].tolist())
+    first = int(np.flatnonzero(y[:, 0] == user)[0])
+    recommended = [int(c) for c in lists[first] if c >= 0]
+    hits = sum(c in later for c in recommended)
+    name = user_ids[user] if user < len(user_ids) else str(user)
+    return [Lines([name, f"{hits} of {len(later)} held-out found"]),
+            Lines([item_name(int(c)) for c in X["item"].to_numpy()[recent]]),
+            Lines([Strong(f"✓ {item_name(c)}") if c in later else item_name(c) for c in recommended], ordered=True)]
+
+
+def coverage_blocks(run: Any, schema: dict[str, Any], y: np.ndarray, lists: np.ndarray,
+                    train_items: np.ndarray | None) -> list[Heading | Paragraph | Table | Figures]:
+    """How much of the catalogue every family's best trial (leaderboard) and the final model (its validation
+    ``lists``, top K) recommend, and how popular the final model's recommendations are (given ``train_items``)."""
+    k = lists.shape[1]
+    n_items = int(schema.get("n_items") or len(schema.get("item_ids") or []) or 1)
     first_rows = np.unique(y[:, 0], return_index=True)[1]
-    final_lists = lists[first_rows, :k]
+    final_lists = lists[first_rows]
     final_coverage = len(np.unique(final_lists[final_lists >= 0])) / max(n_items, 1)
-    families = [(r["model"], (r.get("metrics") or {}).get("coverage"), bool(r.get("selected")))
-                for r in best_per_model(run.leaderboard_rows())]
-    labels = ["final model"] + [m for m, c, _ in families if c is not None]
-    values = [final_coverage] + [float(c) for _, c, _ in families if c is not None]
-    coverage_caption = (f"Share of the {n_items} catalogue items recommended (top {k}) to at least one of the "
-                        f"{len(first_rows)} validation users: the final model and the best trial of each model family.")
+    families = [(r["model"], (r.get("metrics") or {}).get("coverage")) for r in best_per_model(run.leaderboard_rows())]
+    labels = ["final model"] + [m for m, c in families if c is not None]
+    values = [final_coverage] + [float(c) for _, c in families if c is not None]
+    caption = (f"Share of the {n_items} catalogue items recommended (top {k}) to at least one of the "
+               f"{len(first_rows)} validation users: the final model and the best trial of each model family.")
     rows = [[label, f"{value:.1%}"] for label, value in zip(labels, values, strict=True)]
-    popularity = None
-    if dataset is not None:
-        train_items = dataset.X["item"].to_numpy()[~held]
-        popularity = popularity_shares(train_items, final_lists.ravel(), n_items)
-    popularity_caption = ("Items ranked by how often users interacted with them in training, in groups of 10% "
-                          "(left: the most popular tenth): each group's share of the training interactions and of "
-                          "the final model's recommendations. A recommender that only follows popularity piles up "
-                          "on the left.")
-    drawn = []
-    if charts.available():
-        try:
-            drawn.append(charts.bar_chart("coverage", f"Catalogue coverage at K = {k}", labels, values,
-                                          xlabel="share of the catalogue recommended", caption=coverage_caption,
-                                          highlight=0, value_format="{:.0%}"))
-            if popularity is not None:
-                x, interactions, shown = popularity
-                drawn.append(charts.line_chart(
-                    "recommended_popularity", "Popularity of recommended items",
-                    {"training interactions": (x, interactions), "recommendations": (x, shown)},
-                    xlabel="item popularity rank (percentile, most popular first)", ylabel="share",
-                    caption=popularity_caption))
-        except Exception as exc:  # noqa: BLE001 - the table below still has the numbers
-            log.warning("a recommendation chart was left out: %s", exc)
-    parts_html.append("<h3>Coverage</h3>")
-    parts_md += ["**Coverage**", "", coverage_caption, "", markdown_table(["model", "coverage"], rows)]
+    popularity = None if train_items is None else popularity_shares(train_items, final_lists.ravel(), n_items)
+    drawn = coverage_charts(k, labels, values, caption, popularity)
+    blocks: list[Heading | Paragraph | Table | Figures] = [Heading("Coverage")]
     if drawn:
-        parts_html.append('<div class="charts">' + "".join(c.html() for c in drawn) + "</div>")
+        blocks += [Figures(drawn), Table(["model", "coverage"], rows, numeric=(1,), collapsed="Coverage as a table")]
     else:
-        parts_html.append(f"<p>{html.escape(coverage_caption)}</p>" + html_table(["model", "coverage"], rows))
+        blocks += [Paragraph(caption), Table(["model", "coverage"], rows, numeric=(1,))]
     if popularity is not None:
-        x, interactions, shown = popularity
-        top = f"{shown[0]:.0%} of the recommendations go to the most popular 10% of items, which get " \
-              f"{interactions[0]:.0%} of the training interactions."
-        parts_md += ["", top]
-        parts_html.append(f"<p>{html.escape(top)}</p>")
-    return {"title": EXAMPLES_TITLE, "html": "".join(parts_html), "markdown": "\n".join(parts_md)}
+        _, interactions, shown = popularity
+        blocks.append(Paragraph(f"{shown[0]:.0%} of the recommendations go to the most popular 10% of items, which "
+                                f"get {interactions[0]:.0%} of the training interactions."))
+    return blocks
+
+
+
+def coverage_charts(k: int, labels: list[str], values: list[float], caption: str,
+                    popularity: tuple[list[float], list[float], list[float]] | None) -> list[Chart]:
+    """The coverage bars and the popularity lines; none without matplotlib (the table then says it all)."""
+    from automl.kit import charts
+
+    if not charts.available():
+        return []
+    drawn: list[Chart] = []
+    try:
+        drawn.append(charts.bar_chart("coverage", f"Catalogue coverage at K = {k}", labels, values,
+                                      xlabel="share of the catalogue recommended", caption=caption,
+                                      highlight=0, value_format="{:.0%}"))
+        if popularity is not None:
+            x, interactions, shown = popularity
+            drawn.append(charts.line_chart(
+                "recommended_popularity", "Popularity of recommended items",
+                {"training interactions": (x, interactions), "recommendations": (x, shown)},
+                xlabel="item popularity rank (percentile, most popular first)", ylabel="share",
+                caption=POPULARITY_CAPTION))
+    except Exception as exc:  # noqa: BLE001 - the table has the numbers
+        log.warning("a recommendation chart was left out: %s", exc)
+    return drawn

@@ -40,6 +40,7 @@ from automl.kit import (
 )
 from automl_plugins.recommend import catalogue
 from automl_plugins.recommend import columns as cols
+from automl_plugins.recommend.report import section
 
 NAME = "recommend"
 KIND = "interactions"
@@ -275,4 +276,5 @@ RECOMMEND = TaskSpec(
         TaskOption("items", "Item metadata CSV (titles, genres).", type=Path),
     ),
     words=WORDS,
+    report=section,
 )

@@ -12,7 +12,6 @@ from automl_plugins.tabular.models.hist_gb import HIST_GB
 from automl_plugins.tabular.models.lightgbm import LIGHTGBM
 from automl_plugins.tabular.models.linear import LINEAR
 from automl_plugins.tabular.models.mlp import MLP
-from automl_plugins.tabular.report import section
 from automl_plugins.tabular.task import TABULAR
 
 
@@ -24,5 +23,5 @@ def _save_importances(run: Any) -> None:
 
 # the preset is a file of this package, not a path: an installed wheel holds it too
 PLUGIN = TaskPlugin(tasks=(TABULAR,), models=(LIGHTGBM, LINEAR, RANDOM_FOREST, EXTRA_TREES, HIST_GB, MLP),
-                    metrics=METRICS, report_section=section, fit_finished=_save_importances,
+                    metrics=METRICS, fit_finished=_save_importances,
                     presets=(importlib.resources.files(__name__) / "presets" / "churn.yaml",))

@@ -11,9 +11,8 @@ import importlib.resources
 from automl.kit import TaskPlugin
 from automl_plugins.text.metrics import METRICS
 from automl_plugins.text.models import MODELS
-from automl_plugins.text.report import section
 from automl_plugins.text.task import TEXT
 
 # the preset is a file of this package, not a path: an installed wheel holds it too
-PLUGIN = TaskPlugin(tasks=(TEXT,), models=MODELS, metrics=METRICS, report_section=section,
+PLUGIN = TaskPlugin(tasks=(TEXT,), models=MODELS, metrics=METRICS,
                     presets=(importlib.resources.files(__name__) / "presets" / "ticket_routing.yaml",))

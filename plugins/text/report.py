@@ -11,14 +11,13 @@ weights. The finetune task reuses this section (its data is the text task's).
 
 from __future__ import annotations
 
-import html
 import logging
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from automl.kit import ClassPredictions, html_table, markdown_table, note_section
+from automl.kit import ClassPredictions, Figures, Paragraph, Section, Table, note_section
 
 log = logging.getLogger(__name__)
 
@@ -152,9 +151,9 @@ def truncate(text: str, limit: int = TEXT_CHARS) -> str:
 
 
 # -- the section --------------------------------------------------------------------------------------
-def section(run: Any, task: str = "text") -> list[dict[str, str]] | None:
-    """The "Most informative terms" section of a text (or finetune) run; None for other tasks."""
-    if run.record.task != task or not (run.dir.best / "model.json").is_file():
+def section(run: Any) -> list[Section] | None:
+    """The "Most informative terms" section of a text (or finetune) run: ``TaskSpec.report`` of both tasks."""
+    if not (run.dir.best / "model.json").is_file():
         return None
     from automl.kit import class_predictions
 
@@ -186,13 +185,13 @@ def section(run: Any, task: str = "text") -> list[dict[str, str]] | None:
     return [_build(terms, wrong, source, len(valid_texts), len(y), validation.n_wrong, len(classes))]
 
 
-def _note(text: str) -> list[dict[str, str]]:
+def _note(text: str) -> list[Section]:
     return [note_section(TITLE, text)]
 
 
 def _build(terms: list[tuple[str, list[tuple[str, float, float]]]], wrong: list[dict[str, str]], source: str,
-           n_texts: int, n_valid: int, n_wrong: int, n_classes: int) -> dict[str, str]:
-    from automl.kit import charts, mistakes_heading
+           n_texts: int, n_valid: int, n_wrong: int, n_classes: int) -> Section:
+    from automl.kit import mistakes_heading
 
     which = ("the class the final model predicted for it (out of fold)" if source == "predicted"
              else "its actual class (the model predicted a single class)")
@@ -201,32 +200,28 @@ def _build(terms: list[tuple[str, list[tuple[str, float, float]]]], wrong: list[
                f"{which}; the bars are the share of the class's texts that contain the word and of the other "
                "texts. "
                "These are associations in the data, not the model's internal weights.")
-    parts_html, parts_md = [], []
-    if not terms:
-        parts_html.append("<p>Too few validation texts or words to find informative terms.</p>")
-        parts_md.append("Too few validation texts or words to find informative terms.")
-    else:
-        drawn = None
-        if charts.available():
-            try:
-                drawn = terms_chart(terms, caption)
-            except Exception as exc:  # noqa: BLE001 - the table below still says it
-                log.warning("the informative terms chart was left out: %s", exc)
-        rows = [[label, ", ".join(f"{term} ({share:.0%} vs {other:.0%})" for term, share, other in entries)]
-                for label, entries in terms]
-        table = html_table(["class", "terms (share of the class's texts vs the others')"], rows)
-        if drawn is not None:
-            parts_html.append(f'<div class="charts">{drawn.html()}</div>')
-            parts_html.append(f"<details><summary>the terms as a table</summary>{table}</details>")
-        else:
-            parts_html.append(f"<p>{html.escape(caption)}</p>{table}")
-        parts_md += [caption, "", markdown_table(["class", "terms (share of the class's texts vs the others')"], rows)]
-    header = ["text", "actual", "predicted", "p"]
-    rows = [[w["text"], w["actual"], w["predicted"], w["p"]] for w in wrong]
-    heading, heading_md = mistakes_heading("texts", n_wrong, n_valid, len(wrong))
-    parts_html.append(heading)
-    parts_md += heading_md
-    if rows:
-        parts_html.append(html_table(header, rows, css_id="misclassified-texts"))
-        parts_md += ["", markdown_table(header, rows)]
-    return {"title": TITLE, "html": "".join(parts_html), "markdown": "\n".join(parts_md)}
+    blocks: list[Any] = _terms_blocks(terms, caption) if terms else \
+        [Paragraph("Too few validation texts or words to find informative terms.")]
+    blocks += mistakes_heading("texts", n_wrong, n_valid, len(wrong))
+    if wrong:
+        blocks.append(Table(["text", "actual", "predicted", "p"],
+                            [[w["text"], w["actual"], w["predicted"], w["p"]] for w in wrong],
+                            css_id="misclassified-texts", numeric=(3,)))
+    return Section(TITLE, blocks)
+
+
+def _terms_blocks(terms: list[tuple[str, list[tuple[str, float, float]]]], caption: str) -> list[Any]:
+    """The terms as a chart (when Matplotlib draws it) and as a table, folded under the chart."""
+    from automl.kit import charts
+
+    drawn = None
+    if charts.available():
+        try:
+            drawn = terms_chart(terms, caption)
+        except Exception as exc:  # noqa: BLE001 - the table below still says it
+            log.warning("the informative terms chart was left out: %s", exc)
+    rows = [[label, ", ".join(f"{term} ({share:.0%} vs {other:.0%})" for term, share, other in entries)]
+            for label, entries in terms]
+    table = Table(["class", "terms (share of the class's texts vs the others')"], rows,
+                  collapsed="the terms as a table" if drawn is not None else None)
+    return [Figures([drawn]), table] if drawn is not None else [Paragraph(caption), table]

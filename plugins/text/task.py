@@ -34,6 +34,7 @@ from automl_plugins.text.columns import (
     text_candidates,
     to_texts,
 )
+from automl_plugins.text.report import section
 
 NAME = "text"
 SMALL_DATA_ROWS = 2000
@@ -217,4 +218,5 @@ TEXT = TaskSpec(
         TaskOption("text_column", "The column of free text (default: the longest text column)."),
     ),
     words=WORDS,
+    report=section,
 )

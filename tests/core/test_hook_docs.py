@@ -203,7 +203,7 @@ def test_notification_examples_run_during_a_search(doc_examples, tmp_path: Path)
     assert len(log) == 3, log  # automl_trial_finished: one line per trial
     report = run.report().read_text()
     assert "<h2>Trials per model family</h2>" in report, "the automl_report_sections example is not in report.html"
-    assert "<li>linear: " in report, "the automl_report_sections example's html body is not in report.html"
+    assert "<td>linear</td>" in report, "the automl_report_sections example's table is not in report.html"
     from automl.report import cache
 
     counts = cache.load_json(run, "example_rows_per_fold.json")  # saved by the automl_fit_finished example

@@ -52,14 +52,16 @@ def test_user_ids_and_titles_are_escaped(report: tuple[str, str, Path]) -> None:
     assert not re.search(r"(?<!\\)<[A-Za-z/]", part), "every tag of the data is escaped in report.md"
 
 
-def test_section_is_absent_for_other_tasks(tmp_path) -> None:  # noqa: ANN001
+def test_section_is_the_tasks_own_and_needs_a_final_model(tmp_path) -> None:  # noqa: ANN001
     from types import SimpleNamespace
 
+    from automl_plugins.recommend import PLUGIN
     from automl_plugins.recommend.report import examples_section, section
+    from automl_plugins.recommend.task import RECOMMEND
 
-    assert section(SimpleNamespace(manifest={"task": "image"}, dir=SimpleNamespace(best=tmp_path))) is None
-    assert examples_section(SimpleNamespace(manifest={"task": "recommend"}, dir=SimpleNamespace(best=tmp_path))) \
-        is None
+    assert RECOMMEND.report is section, "declared on the task: the core asks for it only for recommend runs"
+    assert PLUGIN.automl_report_sections(run=SimpleNamespace()) is None, "no longer a section for every run"
+    assert examples_section(SimpleNamespace(dir=SimpleNamespace(best=tmp_path))) is None
 
 
 def test_without_matplotlib_the_section_is_tables(report: tuple[str, str, Path], monkeypatch) -> None:  # noqa: ANN001
@@ -68,7 +70,17 @@ def test_without_matplotlib_the_section_is_tables(report: tuple[str, str, Path],
     from automl_plugins.recommend.report import section
 
     monkeypatch.setattr(charts, "available", lambda: False)
-    sections = {s["title"]: s for s in section(Run.load(report[2]))}
+    sections = {s.title: s for s in section(Run.load(report[2]))}
     assert TITLE in sections
-    assert "data-chart=\"coverage\"" not in sections[TITLE]["html"]
-    assert "<table" in sections[TITLE]["html"] and "|---|" in sections[TITLE]["markdown"]
+    page, markdown = sections[TITLE].html(), sections[TITLE].markdown()
+    assert "data-chart=\"coverage\"" not in page and "<details>" not in page, "the table is the only coverage"
+    assert "<table" in page and "Share of the" in page and "|---|" in markdown
+
+
+def test_hits_are_marked_in_the_ranked_list(report: tuple[str, str, Path]) -> None:
+    page, markdown, _ = report
+    examples = _section(page).split('id="recommendation-examples"', 1)[1].split("</table>", 1)[0]
+    assert examples.count("<ol") == 4, "each example user's top-K is an ordered list"
+    assert re.search(r"<li><strong>✓ [^<]+</strong></li>", examples), "a held-out item found is bold, with a ✓"
+    assert re.search(r"\*\*✓ [^*]+\*\*", markdown.split(f"## {TITLE}", 1)[1])
+    assert "<details><summary>Coverage as a table</summary>" in _section(page), "the chart's numbers, folded"

@@ -1,4 +1,4 @@
-"""The pieces the plugins' report sections share (automl.report.sections, metric_words, tables.note_section)."""
+"""The pieces the plugins' report sections share (automl.report.sections, metric_words, note_section)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ import pytest
 
 from automl.kit import (
     ClassPredictions,
+    Heading,
     ModelRecord,
+    Paragraph,
     RunRecord,
     class_predictions,
     classification_metric_glosses,
@@ -72,15 +74,17 @@ def test_saved_schema_is_empty_when_unreadable() -> None:
     (6, 9, "wrong; below, the 6 it was most confident about."),
 ])
 def test_mistakes_heading(shown: int, wrong: int, ending: str) -> None:
-    page, markdown = mistakes_heading("texts", wrong, 40, shown)
+    heading, paragraph = mistakes_heading("texts", wrong, 40, shown)
     intro = f"The final model got {wrong} of 40 validation texts " + ending
-    assert markdown == ["", "**Misclassified texts**", "", intro]
-    assert page == f"<h3>Misclassified texts</h3><p>{intro}</p>"
+    assert heading == Heading("Misclassified texts")
+    assert paragraph == Paragraph(intro)
 
 
-def test_note_section_escapes_and_may_carry_a_class() -> None:
-    assert note_section("T", "a <b>") == {"title": "T", "html": "<p>a &lt;b&gt;</p>", "markdown": "a <b>"}
-    assert note_section("T", "x", css_class="note")["html"] == "<p class='note'>x</p>"
+def test_note_section_is_one_escaped_note() -> None:
+    note = note_section("T", "a <b>")
+    assert note.title == "T"
+    assert note.html() == "<p class='note'>a &lt;b&gt;</p>"
+    assert note.markdown() == "a \\<b>"
 
 
 def test_classification_metric_words_speak_of_the_tasks_unit() -> None:

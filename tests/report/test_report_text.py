@@ -63,7 +63,8 @@ def test_without_matplotlib_the_section_is_tables(report: tuple[str, str, Path],
     from automl_plugins.text.report import section
 
     monkeypatch.setattr(charts, "available", lambda: False)
-    sections = {s["title"]: s for s in section(Run.load(report[2]))}
+    sections = {s.title: s for s in section(Run.load(report[2]))}
     assert TITLE in sections
-    assert "data-chart=\"informative_terms\"" not in sections[TITLE]["html"]
-    assert "<table" in sections[TITLE]["html"] and "|---|" in sections[TITLE]["markdown"]
+    assert "data-chart=\"informative_terms\"" not in sections[TITLE].html()
+    assert "<table" in sections[TITLE].html() and "<details>" not in sections[TITLE].html()
+    assert "|---|" in sections[TITLE].markdown()
