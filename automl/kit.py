@@ -21,8 +21,19 @@ What is here, by use:
 - reading data: :func:`read_table`, :func:`source_name`,
   :func:`fingerprint`, dates (:func:`parse_dates`, :func:`date_order`,
   :func:`first_unreadable`, :class:`DateOrder`), :func:`nested_kind`,
-  :func:`refuse_non_finite`;
-- models: :class:`EarlyStopping` and :func:`stop_reason`, the epoch loop
+  :func:`refuse_non_finite`, the target column of a classifier or regressor
+  (:func:`analyse_target`, :class:`Target`), a table's column types and their
+  JSON schema (:func:`describe_column`, :func:`infer_columns`,
+  :func:`check_values`, :func:`to_features`);
+- metric functions of class probabilities or values, for a :class:`MetricSpec`
+  (:func:`roc_auc`, :func:`log_loss`, :func:`label_metric`, :func:`rmse`,
+  :func:`value_metric`);
+- models: scikit-learn behind the Estimator protocol (:class:`SklearnModel`,
+  :func:`dense_features`, :func:`tree_features`) saved with skops
+  (:func:`save_skops`, :func:`skops_loader`, :data:`SKOPS_TRUSTED_TYPES`; a
+  family saved so sets ``preload=SKOPS_PRELOAD``),
+  LightGBM with early stopping (:class:`LightGBMModel`, :func:`save_lightgbm`,
+  :func:`load_lightgbm`), :class:`EarlyStopping` and :func:`stop_reason`, the epoch loop
   (:func:`train_epochs`, :class:`EpochOutcome`), :func:`class_probabilities`,
   the versioned model file (:func:`write_model_file`, :func:`read_model_file`),
   :func:`add_class_columns`, :func:`largest_classes`, ``limits``, and
@@ -69,7 +80,10 @@ _EXPORTS: dict[str, str] = {
     "DateOrder": "automl.data.dates", "date_order": "automl.data.dates",
     "first_unreadable": "automl.data.dates", "parse_dates": "automl.data.dates",
     "nested_kind": "automl.data.tables", "columns_listing": "automl.data.tables",
-    "refuse_non_finite": "automl.data.targets",
+    "refuse_non_finite": "automl.data.targets", "Target": "automl.data.targets",
+    "analyse_target": "automl.data.targets",
+    "describe_column": "automl.data.schema", "infer_columns": "automl.data.schema",
+    "check_values": "automl.data.schema", "to_features": "automl.data.schema",
     # models
     "EarlyStopping": "automl.early_stopping", "stop_reason": "automl.early_stopping",
     "add_class_columns": "automl.predictions", "largest_classes": "automl.limits",
@@ -78,6 +92,15 @@ _EXPORTS: dict[str, str] = {
     "load_network": "automl.tensors", "save_weights": "automl.tensors",
     "EpochOutcome": "automl.training", "class_probabilities": "automl.training",
     "read_model_file": "automl.training", "train_epochs": "automl.training", "write_model_file": "automl.training",
+    "SklearnModel": "automl.sklearn_models", "dense_features": "automl.sklearn_models",
+    "tree_features": "automl.sklearn_models",
+    "SKOPS_PRELOAD": "automl.skops_files", "SKOPS_TRUSTED_TYPES": "automl.skops_files",
+    "save_skops": "automl.skops_files", "skops_loader": "automl.skops_files",
+    "LightGBMModel": "automl.lightgbm_model", "load_lightgbm": "automl.lightgbm_model",
+    "save_lightgbm": "automl.lightgbm_model",
+    # metric functions (registered by each plugin as a MetricSpec of its task)
+    "label_metric": "automl.metric_functions", "log_loss": "automl.metric_functions",
+    "rmse": "automl.metric_functions", "roc_auc": "automl.metric_functions", "value_metric": "automl.metric_functions",
     # report sections
     "Chart": "automl.report.charts", "MUTED": "automl.report.charts", "PALETTE": "automl.report.charts",
     "canvas": "automl.report.charts", "short": "automl.report.charts", "to_svg": "automl.report.charts",
@@ -130,14 +153,17 @@ if TYPE_CHECKING:  # the same names for type checkers and editors (F401 is off f
     from automl import limits
     from automl.data import fingerprint, read_table, source_name
     from automl.data.dates import DateOrder, date_order, first_unreadable, parse_dates
+    from automl.data.schema import check_values, describe_column, infer_columns, to_features
     from automl.data.tables import columns_listing, nested_kind
-    from automl.data.targets import refuse_non_finite
+    from automl.data.targets import Target, analyse_target, refuse_non_finite
     from automl.early_stopping import EarlyStopping, stop_reason
     from automl.errors import MissingExtra, UserError, require
     from automl.evidence import budget, cache
     from automl.evidence.validation import Validation, load_validation, training_data_problem
     from automl.hookspecs import hookimpl
+    from automl.lightgbm_model import LightGBMModel, load_lightgbm, save_lightgbm
     from automl.limits import largest_classes
+    from automl.metric_functions import label_metric, log_loss, rmse, roc_auc, value_metric
     from automl.predictions import add_class_columns
     from automl.presets import Preset
     from automl.pretrained import minilm_path, quiet_transformers
@@ -169,6 +195,8 @@ if TYPE_CHECKING:  # the same names for type checkers and editors (F401 is off f
     )
     from automl.search.counts import plural
     from automl.search.space import MODEL_PARAM
+    from automl.sklearn_models import SklearnModel, dense_features, tree_features
+    from automl.skops_files import SKOPS_PRELOAD, SKOPS_TRUSTED_TYPES, save_skops, skops_loader
     from automl.specs import (
         Batch,
         Dataset,

@@ -186,6 +186,7 @@ class ModelSpec:
     baseline: bool = False
     description: str = ""
     cost_params: tuple[str, ...] = ()
+    preload: tuple[str | Callable[[], object], ...] = ()
 
     def supports(self, kind: str) -> bool:
         return not self.kinds or kind in self.kinds

@@ -30,7 +30,7 @@ import signal
 import socket
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import optuna
@@ -89,6 +89,19 @@ def budget_grace(search_seconds: float | None) -> float:
     if search_seconds is None:
         return GRACE_SECONDS
     return min(GRACE_SECONDS, max(1.0, BUDGET_GRACE_SHARE * search_seconds))
+
+
+def preload(modules: Iterable[str | Callable[[], object]]) -> None:
+    """Import ``modules`` (names, or functions that import something) here, in the process that forks the
+    trials, so each child inherits them instead of importing them again (``ModelSpec.preload``). One that
+    cannot be imported is left to the child, whose trial then fails with the model's own error message."""
+    for entry in dict.fromkeys(modules):
+        if isinstance(entry, str) and entry in sys.modules:
+            continue
+        try:
+            entry() if callable(entry) else importlib.import_module(entry)
+        except ImportError:
+            continue
 
 
 def run_isolated(work: Callable[[Reporter], Any], report: Reporter, deadline: float) -> Any:

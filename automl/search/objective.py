@@ -67,6 +67,7 @@ class Objective:
         self.current_model: str | None = None
         self.time_skips = 0  # trials in a row skipped because they would not end before the deadline
         self._study: optuna.Study | None = None
+        isolation.preload(module for spec in setup.models.values() for module in spec.preload)
 
     def anything_fits(self, study: optuna.Study, seconds_left: float) -> bool:
         """False when no model family can run a trial in the time left, even at its fastest."""

@@ -19,13 +19,15 @@ from automl.kit import (
     TaskWords,
     UserError,
     add_class_columns,
+    check_values,
+    infer_columns,
     plural,
     read_table,
     source_name,
+    to_features,
 )
 from automl.kit import classification_metric_glosses as metric_glosses
 from automl.kit import classification_metric_names as metric_names
-from automl_plugins.tabular.columns import check_values, infer_columns, to_features
 from automl_plugins.tabular.problem_type import PROBLEM_TYPES, Request
 from automl_plugins.tabular.report import section
 from automl_plugins.tabular.target import analyse_target

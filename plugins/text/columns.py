@@ -70,7 +70,7 @@ def to_texts(column: pd.Series) -> np.ndarray:
 
 def pick_id_column(frame: pd.DataFrame, skip: tuple[str, ...]) -> str | None:
     """A column that identifies rows (``ticket_id``, a unique code), to write beside predictions."""
-    from automl_plugins.tabular.columns import describe_column
+    from automl.kit import describe_column  # the tabular task's column typing, which marks id columns
 
     for name in frame.columns:
         if name in skip:

@@ -19,13 +19,14 @@ from automl.kit import (
     TaskWords,
     UserError,
     add_class_columns,
+    analyse_target,
+    columns_listing,
     plural,
     read_table,
     source_name,
 )
 from automl.kit import classification_metric_glosses as metric_glosses
 from automl.kit import classification_metric_names as metric_names
-from automl_plugins.tabular.target import analyse_target, columns_listing
 from automl_plugins.text.columns import (
     could_be_text,
     looks_like_free_text,

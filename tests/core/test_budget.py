@@ -160,7 +160,7 @@ def test_the_search_keeps_time_for_the_refit_its_best_trial_needs_and_no_more() 
 
     folds = [(np.arange(80), np.arange(80, 100))] * 5  # 400 training rows over the folds, 100 rows in all
     setup = SimpleNamespace(dataset=SimpleNamespace(n_rows=100), folds=folds,
-                            task=SimpleNamespace(fold_models_serve=False))
+                            task=SimpleNamespace(fold_models_serve=False), models={})
     kept, most = refit_bounds(300.0)
     assert kept < most <= 0.1 * 300
     objective = Objective(setup, deadline=time.time() + 100, search_seconds=250.0, refit_bounds=(kept, most))
@@ -182,10 +182,10 @@ def test_a_finetune_model_told_a_deadline_stops_in_time_and_predicts(tmp_path: P
     and returns a model that predicts probabilities."""
     pytest.importorskip("transformers", reason="the finetune extra is not installed")
     from automl.specs import SearchContext
-    from automl_plugins.finetune.metrics import METRICS
-    from automl_plugins.finetune.models import training
-    from automl_plugins.finetune.models.estimator import FineTunedClassifier
-    from automl_plugins.finetune.task import sample_data
+    from automl_plugins.text.finetune.metrics import METRICS
+    from automl_plugins.text.finetune.models import training
+    from automl_plugins.text.finetune.models.estimator import FineTunedClassifier
+    from automl_plugins.text.finetune.task import sample_data
 
     monkeypatch.setattr(training, "PATIENCE", 10**9)  # only the clock may stop it
     source, options = sample_data(tmp_path)
@@ -249,8 +249,8 @@ def test_column_importance_skips_a_round_that_cannot_fit_the_time_left() -> None
     y = (X["a"] > 20).to_numpy().astype(int)
     metric = type("Metric", (), {"direction": "maximize", "fn": staticmethod(lambda t, p: float(np.mean(t == p)))})
 
-    def slow(frame: pd.DataFrame) -> np.ndarray:
-        time.sleep(0.3)
+    def slow(frame: pd.DataFrame, copies: int) -> np.ndarray:
+        time.sleep(0.3 * copies)
         return (frame["a"] > 20).to_numpy().astype(int)
 
     groups = {"a": ["a"], "b": ["b"]}

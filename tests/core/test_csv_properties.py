@@ -279,7 +279,7 @@ def test_type_inference(kinds, target, n, seed, missing_share, via_csv):
     else:
         assert len(schema["classes"]) >= 2 and set(np.unique(dataset.y)) <= set(range(len(schema["classes"])))
     # the schema applied to the same rows again (as predict does) gives the same features
-    from automl_plugins.tabular.columns import to_features
+    from automl.kit import to_features
 
     inputs = read_table(source).drop(columns=["label"])
     again = to_features(inputs, schema["columns"])

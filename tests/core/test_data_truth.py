@@ -300,7 +300,7 @@ def _mixed_dates(extra: list[str]) -> pd.DataFrame:
 
 
 def test_tabular_reads_day_first_dates_as_the_column_shows(tmp_path):
-    from automl_plugins.tabular.columns import to_features
+    from automl.kit import to_features
     from automl_plugins.tabular.task import load
 
     path = tmp_path / "data.csv"

@@ -26,6 +26,8 @@ def test_wheel_contains_plugins_templates_and_entry_points(tmp_path):
     assert "automl/cli.py" in names
     assert "automl_plugins/tabular/__init__.py" in names
     assert "automl_plugins/tabular/models/lightgbm.py" in names
+    assert "automl_plugins/text/finetune/models/estimator.py" in names  # the finetune task, inside text
+    assert "automl/lightgbm_model.py" in names
     assert "automl/templates/report/report.html.j2" in names
     for plugin, preset in PRESETS.items():  # each plugin's presets travel with it, read by importlib.resources
         assert f"automl_plugins/{plugin}/presets/{preset}.yaml" in names, sorted(n for n in names if "preset" in n)

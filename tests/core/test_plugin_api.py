@@ -16,11 +16,6 @@ ROOT = Path(__file__).resolve().parents[2]
 PLUGIN_CODE = [ROOT / "plugins", ROOT / "examples"]
 TEMPLATES = ROOT / "templates" / "plugin"
 ALLOWED_CORE = {"automl.kit", "automl.testing", "automl.testing.checks"}  # tests may use the conformance kit
-# Imports between built-in plugins that remain: each must move into the kit or its plugin. The list may only
-# shrink; a new edge fails the test.
-KNOWN_CROSS_PLUGIN = {
-    ("finetune", "text"), ("text", "tabular"),
-}
 
 
 def _imports(path: Path) -> list[tuple[str, list[str]]]:
@@ -68,7 +63,7 @@ def test_no_new_import_between_built_in_plugins() -> None:
             parts = module.split(".")
             if parts[0] == "automl_plugins" and len(parts) > 1 and parts[1] != own:
                 edges.add((own, parts[1]))
-    assert edges <= KNOWN_CROSS_PLUGIN, sorted(edges - KNOWN_CROSS_PLUGIN)
+    assert not edges, sorted(edges)  # what two plugins share lives in the kit
 
 
 @pytest.mark.parametrize("name", automl.kit.__all__)

@@ -12,9 +12,9 @@ from sklearn.dummy import DummyClassifier
 import automl.plugins
 from automl import AutoML, ModelSpec, UserError, hookimpl
 from automl.catalog import build_catalog
+from automl.kit import SklearnModel, save_skops, skops_loader
 from automl.plugins import make_plugin_manager, register_plugin, unregister_plugin
 from automl_plugins.tabular.demo import churn_frame
-from automl_plugins.tabular.models._common import SklearnModel, load_skops, save_skops
 
 
 def _prior_space(trial, ctx):
@@ -27,7 +27,7 @@ def _prior_build(params, ctx):
 
 PRIOR = ModelSpec(
     key="prior", task="tabular", search_space=_prior_space, build=_prior_build,
-    save=save_skops, load=load_skops, defaults={"strategy": "prior"},
+    save=save_skops, load=skops_loader(), defaults={"strategy": "prior"},
 )
 
 

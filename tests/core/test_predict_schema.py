@@ -41,8 +41,8 @@ def _image_source(folder: Path) -> tuple[Path, dict]:
 
 def _finetune_source(folder: Path) -> tuple[Path, dict]:
     """Few short reviews and a tiny random BERT: a fine-tune of seconds."""
-    from automl_plugins.finetune.sample import reviews_frame
-    from automl_plugins.finetune.tiny import make_tiny_bert
+    from automl_plugins.text.finetune.sample import reviews_frame
+    from automl_plugins.text.finetune.tiny import make_tiny_bert
 
     frame = reviews_frame(60, seed=0)
     path = folder / "reviews.csv"

@@ -150,3 +150,18 @@ def test_ensemble_candidates_add_the_best_of_every_family_to_the_top_trials():
     picked = [t.params["model"] for t in chosen[ENSEMBLE_CANDIDATES:]]
     assert picked == ["nb"] * PER_FAMILY_CANDIDATES + ["net"] * 2
     assert len({t.number for t in chosen}) == len(chosen)
+
+
+def test_the_search_process_imports_once_what_each_trial_child_would_import_again() -> None:
+    """ModelSpec.preload: imported (or called) in the process that forks the trials, before the first fork."""
+    import sys
+    from types import SimpleNamespace
+
+    from automl.search.objective import Objective
+
+    called: list[str] = []
+    sys.modules.pop("colorsys", None)
+    spec = SimpleNamespace(preload=("colorsys", "no_such_module_anywhere", lambda: called.append("skops")))
+    Objective(SimpleNamespace(models={"a": spec, "b": spec}), deadline=None)
+    assert "colorsys" in sys.modules, "a named module is imported in the search process"
+    assert called == ["skops"], "a preload function runs once, however many families name it"

@@ -13,8 +13,8 @@ NEGATIVE = "<b>negative</b>"  # a class label with markup
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory, cli) -> tuple[str, str]:  # noqa: ANN001
-    from automl_plugins.finetune.sample import reviews_frame
-    from automl_plugins.finetune.tiny import make_tiny_bert
+    from automl_plugins.text.finetune.sample import reviews_frame
+    from automl_plugins.text.finetune.tiny import make_tiny_bert
 
     base = tmp_path_factory.mktemp("report_finetune")
     frame = reviews_frame(200, seed=0)

@@ -45,13 +45,16 @@ def test_series_ids_are_escaped(report: tuple[str, str, Path]) -> None:
     assert STORE not in markdown.split(f"## {TITLE}", 1)[1]
 
 
-def test_section_is_absent_for_other_tasks(tmp_path) -> None:  # noqa: ANN001
+def test_the_section_is_the_forecast_tasks_own_and_needs_a_final_model(tmp_path) -> None:  # noqa: ANN001
     from types import SimpleNamespace
 
+    from automl_plugins.forecast import PLUGIN
     from automl_plugins.forecast.report import section
+    from automl_plugins.forecast.task import FORECAST
 
-    assert section(SimpleNamespace(manifest={"task": "text"}, dir=SimpleNamespace(best=tmp_path))) is None
-    assert section(SimpleNamespace(manifest={"task": "forecast"}, dir=SimpleNamespace(best=tmp_path))) is None
+    assert FORECAST.report is section, "declared on the task: the core asks for it only for forecast runs"
+    assert PLUGIN.automl_report_sections(run=None) is None, "not a section for the runs of every task"
+    assert section(SimpleNamespace(dir=SimpleNamespace(best=tmp_path))) is None
 
 
 def test_without_matplotlib_the_section_is_tables(report: tuple[str, str, Path], monkeypatch) -> None:  # noqa: ANN001

@@ -48,13 +48,16 @@ def test_user_labels_are_escaped(report: tuple[str, str, Path]) -> None:
     assert LABEL not in markdown.split(f"## {TITLE}", 1)[1].split("\n## ", 1)[0]
 
 
-def test_section_is_absent_for_other_tasks_and_runs_without_a_model(tmp_path: Path) -> None:
+def test_the_section_is_the_text_tasks_and_finetunes_and_needs_a_final_model(tmp_path: Path) -> None:
     from types import SimpleNamespace
 
+    from automl_plugins.text import PLUGIN
     from automl_plugins.text.report import section
+    from automl_plugins.text.task import TEXT
 
-    assert section(SimpleNamespace(manifest={"task": "tabular"}, dir=SimpleNamespace(best=tmp_path))) is None
-    assert section(SimpleNamespace(manifest={"task": "text"}, dir=SimpleNamespace(best=tmp_path))) is None
+    assert TEXT.report is section, "declared on the task: the core asks for it only for text runs"
+    assert PLUGIN.automl_report_sections(run=None) is None, "not a section for the runs of every task"
+    assert section(SimpleNamespace(dir=SimpleNamespace(best=tmp_path))) is None
 
 
 def test_without_matplotlib_the_section_is_tables(report: tuple[str, str, Path], monkeypatch) -> None:  # noqa: ANN001

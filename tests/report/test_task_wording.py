@@ -55,8 +55,8 @@ def _text(base: Path) -> Run:
 
 def _finetune(base: Path) -> Run:
     pytest.importorskip("transformers", reason="the finetune extra is not installed")
-    from automl_plugins.finetune.sample import reviews_frame
-    from automl_plugins.finetune.tiny import make_tiny_bert
+    from automl_plugins.text.finetune.sample import reviews_frame
+    from automl_plugins.text.finetune.tiny import make_tiny_bert
 
     frame = reviews_frame(60, seed=0)
     frame.to_csv(base / "reviews.csv", index=False)

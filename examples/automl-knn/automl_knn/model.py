@@ -1,8 +1,8 @@
 """k-nearest neighbours on one-hot categories and imputed, scaled numbers.
 
 Distances only mean something when every feature is on the same scale, so the
-model reuses the tabular plugin's dense feature pipeline (one-hot encoding,
-median imputation, standard scaling) through its ``SklearnModel`` wrapper. The
+model reuses automl's dense feature pipeline (one-hot encoding, median
+imputation, standard scaling) through the kit's ``SklearnModel`` wrapper. The
 fitted pipeline is saved with skops, which loads it without running code.
 """
 
@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from automl.kit import ModelSpec, SearchContext
-from automl_plugins.tabular.models import SklearnModel, save_skops, skops_loader
+from automl.kit import SKOPS_PRELOAD, ModelSpec, SearchContext, SklearnModel, save_skops, skops_loader
 from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
 
 MAX_NEIGHBORS = 100
@@ -60,7 +59,7 @@ KNN = ModelSpec(
     task="tabular",
     search_space=search_space,
     build=build,
-    save=save_skops,
+    save=save_skops, preload=SKOPS_PRELOAD,
     load=load_skops,
     defaults={"n_neighbors": 15, "weights": "distance", "p": 2},
     description="k-nearest neighbours on one-hot, imputed and scaled features",

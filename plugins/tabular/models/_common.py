@@ -1,58 +1,30 @@
-"""Shared pieces of the tabular models: feature pipelines, the scikit-learn
-wrapper and safe saving.
+"""Shared pieces of the tabular models: the class-weight search and the skops types of the tabular wrappers.
 
-Models are saved with skops, which rebuilds objects without unpickling them.
-skops itself trusts a fixed set of harmless types (scikit-learn's estimators,
-builtin containers and numbers, NumPy and SciPy ufuncs and arrays); every
-other type a file names must be on :data:`TRUSTED_TYPES`, an exact list of
-fully-qualified names (never a prefix: ``numpy.`` would trust
-``numpy.testing._private.utils.runstring``, which calls ``exec``), or the file
-is refused. A plugin adds its own classes by exact name with
-:func:`skops_loader`. See docs/security.md.
+The scikit-learn wrapper, its feature pipelines and skops saving are the
+core's (``automl.kit``: :class:`SklearnModel`, :func:`save_skops`,
+:func:`skops_loader`), shared with the text task. The tabular models subclass
+the wrapper (forests, hist_gb, mlp), so :func:`load_skops` trusts those
+subclasses too, by exact name. See docs/security.md.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-import numpy as np
+from automl.kit import SKOPS_TRUSTED_TYPES, SearchContext, skops_loader
+from automl.kit import SklearnModel as SklearnModel  # model files saved before the wrapper moved name it here
 
-from automl.kit import SearchContext, UserError
-
-if TYPE_CHECKING:  # scikit-learn and pandas are imported when a model is built or loaded: registering the
-    import pandas as pd  # plugin (``automl plugins``, ``automl predict``) must not pay for them
-    from sklearn.compose import ColumnTransformer
-    from sklearn.pipeline import Pipeline
-
-MODEL_FILE = "model.skops"
-
-# Types beyond skops's own trusted set that the built-in models save, each with the model that needs it. Found by
-# saving every skops-saved family (tabular linear, random_forest, extra_trees, hist_gb, mlp; text complement_nb,
-# tfidf_logreg, tfidf_svm, embedding_svm, svd_lightgbm's features; examples/automl-knn) for binary, multiclass and
-# regression and asking ``skops.io.get_untrusted_types``; tests/security/test_skops_types.py keeps it exact.
-TRUSTED_TYPES: frozenset[str] = frozenset({
-    # our wrapper around every scikit-learn model (tabular linear and knn, the text linear models): plain attributes
-    "automl_plugins.tabular.models._common.SklearnModel",
+# The tabular wrapper subclasses: SklearnModel plus plain attributes
+TABULAR_TYPES = (
     "automl_plugins.tabular.models.forest.ForestModel",  # random_forest and extra_trees: SklearnModel + n_threads
     "automl_plugins.tabular.models.hist_gb.HistGBModel",  # hist_gb: SklearnModel + n_threads
     "automl_plugins.tabular.models.mlp.MLPModel",  # mlp: SklearnModel + early-stopping bookkeeping
-    "numpy.dtype",  # dtypes kept by fitted encoders and estimators (linear, forests, mlp)
-    "sklearn.tree._tree.Tree",  # the fitted trees of random_forest and extra_trees (arrays of nodes)
-    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",  # hist_gb's fitted trees
-    "sklearn.neural_network._stochastic_optimizers.AdamOptimizer",  # mlp: the optimiser's state after fit
-    "sklearn.calibration._CalibratedClassifier",  # text tfidf_svm, embedding_svm: sigmoid-calibrated SVMs
-    "sklearn.calibration._SigmoidCalibration",  # the same: the per-class sigmoid of the calibration
-    # hist_gb with categorical columns: scikit-learn's own preprocessor is FunctionTransformer(partial(check_array,
-    # dtype=..., ...)). check_array only validates and converts an array, so binding any arguments to it runs no
-    # code; a partial is accepted only around check_array (see _check_partials), never around another callable.
-    "functools.partial",
-    "sklearn.utils.validation.check_array",
-})
-PARTIAL_TARGETS = frozenset({"sklearn.utils.validation.check_array"})  # the only callables a partial may wrap
-MAX_SCHEMA_BYTES = 256 << 20
+)
+# The wrapper under the name files saved before it moved into the core give it: older runs keep loading.
+MOVED_TYPES = ("automl_plugins.tabular.models._common.SklearnModel",)
+# Every type beyond skops's own trusted set that a built-in model saves (tests/security/test_skops_types.py)
+TRUSTED_TYPES: frozenset[str] = SKOPS_TRUSTED_TYPES | frozenset(TABULAR_TYPES)
 
 
 def is_classification(ctx: SearchContext) -> bool:
@@ -66,185 +38,6 @@ def class_weight_choices(ctx: SearchContext) -> list[Any]:
     return [None]
 
 
-def _split_columns(X: pd.DataFrame) -> tuple[list[str], list[str]]:
-    import pandas as pd
-
-    categorical = [c for c in X.columns if isinstance(X[c].dtype, pd.CategoricalDtype)]
-    numeric = [c for c in X.columns if c not in categorical]
-    return categorical, numeric
-
-
-def dense_features(X: pd.DataFrame) -> ColumnTransformer:
-    """One-hot categories, imputed and scaled numbers: for linear models and networks."""
-    from sklearn.compose import ColumnTransformer
-    from sklearn.impute import SimpleImputer
-    from sklearn.pipeline import Pipeline
-    from sklearn.preprocessing import OneHotEncoder, StandardScaler
-
-    categorical, numeric = _split_columns(X)
-    numbers = Pipeline([("impute", SimpleImputer(strategy="median", add_indicator=True)), ("scale", StandardScaler())])
-    return ColumnTransformer(
-        [
-            ("categorical", OneHotEncoder(handle_unknown="ignore", min_frequency=5, sparse_output=False), categorical),
-            ("numeric", numbers, numeric),
-        ],
-        sparse_threshold=0.0,
-    )
-
-
-def tree_features(X: pd.DataFrame) -> ColumnTransformer:
-    """Ordinal-coded categories and imputed numbers: compact input for tree ensembles."""
-    from sklearn.compose import ColumnTransformer
-    from sklearn.impute import SimpleImputer
-    from sklearn.preprocessing import OrdinalEncoder
-
-    categorical, numeric = _split_columns(X)
-    codes = OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1, encoded_missing_value=-1)
-    return ColumnTransformer(
-        [
-            ("categorical", codes, categorical),
-            ("numeric", SimpleImputer(strategy="median", keep_empty_features=True), numeric),
-        ]
-    )
-
-
-class SklearnModel:
-    """A scikit-learn estimator behind the automl Estimator protocol.
-
-    ``predict`` returns a probability column for every class of the run, even
-    when a fold's training rows lacked one of them.
-    """
-
-    def __init__(self, estimator: Any, kind: str, n_classes: int, features: str | None, params: dict[str, Any]) -> None:
-        self.estimator = estimator
-        self.kind = kind
-        self.n_classes = n_classes
-        self.features = features
-        self.params = params
-        self.pipeline: Pipeline | None = None
-
-    def fit(self, X: pd.DataFrame, y: np.ndarray, X_valid: Any = None, y_valid: Any = None) -> SklearnModel:
-        from sklearn.pipeline import Pipeline
-
-        steps = []
-        if self.features == "dense":
-            steps.append(("features", dense_features(X)))
-        elif self.features == "tree":
-            steps.append(("features", tree_features(X)))
-        steps.append(("model", self.estimator))
-        self.pipeline = Pipeline(steps).fit(X, y)
-        return self
-
-    def predict(self, X: pd.DataFrame) -> np.ndarray:
-        assert self.pipeline is not None, "fit the model first"
-        if self.kind == "regression":
-            return self.pipeline.predict(X).astype(float)
-        proba = self.pipeline.predict_proba(X)
-        full = np.zeros((len(X), self.n_classes))
-        full[:, self.pipeline.classes_.astype(int)] = proba
-        return full
-
-    def refit_params(self) -> dict[str, Any]:
-        return dict(self.params)
-
-
-def import_skops() -> Any:
-    """``skops.io``, imported without importing torch.
-
-    On import skops lists every scikit-learn estimator (``all_estimators``),
-    which walks scikit-learn's packages with ``pkgutil.walk_packages``; that
-    imports each package it meets, among them the vendored array-API shim for
-    torch, and so torch itself: about 2 s, for a TF-IDF model that never needs
-    it. The shim is skipped by ``all_estimators`` anyway (``externals`` is
-    ignored), so while skops is first imported the shim's name is held by an
-    empty stand-in without a ``__path__``, and removed again afterwards: a later
-    real import of the shim, or of torch, is untouched.
-    """
-    import sys
-
-    if "skops.io" in sys.modules:
-        return sys.modules["skops.io"]
-    import types
-
-    shim = "sklearn.externals.array_api_compat.torch"
-    placed = shim not in sys.modules
-    if placed:
-        sys.modules[shim] = types.ModuleType(shim)
-    try:
-        import skops.io
-    finally:
-        if placed:
-            sys.modules.pop(shim, None)
-    return skops.io
-
-
-def save_skops(model: Any, folder: Path) -> None:
-    import_skops().dump(model, Path(folder) / MODEL_FILE)
-
-
-def _check_partials(path: Path) -> None:
-    """Refuse a ``functools.partial`` around anything but the callables in :data:`PARTIAL_TARGETS`."""
-    import zipfile
-
-    with zipfile.ZipFile(path) as archive:
-        info = archive.getinfo("schema.json")
-        if info.file_size > MAX_SCHEMA_BYTES:
-            raise UserError(f"model file {path} has a schema larger than {MAX_SCHEMA_BYTES >> 20} MB; refusing to "
-                            "load it")
-        schema = json.loads(archive.read(info))
-    stack: list[Any] = [schema]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            if node.get("__module__") == "functools" and node.get("__class__") == "partial":
-                content = node.get("content")
-                func = content.get("func") if isinstance(content, dict) else None
-                name = f"{func.get('__module__')}.{func.get('__class__')}" if isinstance(func, dict) else "?"
-                if name not in PARTIAL_TARGETS or func.get("__loader__") != "FunctionNode":
-                    raise UserError(f"model file {path} binds arguments to {name} (functools.partial), which "
-                                    "automl does not trust; refusing to load it")
-            stack.extend(node.values())
-        elif isinstance(node, list):
-            stack.extend(node)
-
-
 def load_skops(folder: Path, trusted_types: tuple[str, ...] = ()) -> Any:
-    """Load a skops model whose types are all trusted by skops, on :data:`TRUSTED_TYPES` or in ``trusted_types``."""
-    skops_io = import_skops()
-
-    path = Path(folder) / MODEL_FILE
-    if path.is_symlink() or not path.is_file():
-        raise UserError(f"model file {path} is missing; the run's best/ folder is incomplete")
-    try:
-        untrusted = skops_io.get_untrusted_types(file=path)
-        allowed = TRUSTED_TYPES | frozenset(trusted_types)
-        foreign = [t for t in untrusted if t not in allowed]
-        if foreign:
-            raise UserError(f"model file {path} holds the type {', '.join(foreign)}, which automl does not trust; "
-                            "refusing to load it")
-        if "functools.partial" in untrusted:
-            _check_partials(path)
-        return skops_io.load(path, trusted=untrusted)
-    except UserError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - any parse failure means a corrupt file
-        detail = " ".join(f"{type(exc).__name__}: {exc}".split())[:200]
-        raise UserError(f"model file {path} is corrupt or not a skops file ({detail}); refusing to load it") from exc
-
-
-def skops_loader(*trusted_types: str) -> Callable[[Path], Any]:
-    """A ``ModelSpec.load`` for a plugin whose saved models include its own classes.
-
-    Pass each class by its exact, fully-qualified name, as
-    ``skops.io.get_untrusted_types`` reports it, e.g.
-    ``skops_loader("automl_knn.model.KnnModel")``. Prefixes are refused: a
-    module prefix trusts every function in it, some of which run code.
-    """
-    for name in trusted_types:
-        if not isinstance(name, str) or "." not in name.strip(".") or name.endswith(".") or "*" in name:
-            raise ValueError(f"skops_loader takes exact type names such as 'package.module.Class', not {name!r}")
-
-    def load(folder: Path) -> Any:
-        return load_skops(folder, trusted_types)
-
-    return load
+    """A tabular model saved with skops (``ModelSpec.load``); ``trusted_types`` adds a plugin's own classes."""
+    return skops_loader(*TABULAR_TYPES, *MOVED_TYPES, *trusted_types)(folder)

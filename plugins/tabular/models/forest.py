@@ -8,15 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from automl.kit import ModelSpec, SearchContext, limits
-from automl_plugins.tabular.models._common import (
-    SklearnModel,
-    class_weight_choices,
-    is_classification,
-    load_skops,
-    save_skops,
-    tree_features,
-)
+from automl.kit import SKOPS_PRELOAD, ModelSpec, SearchContext, SklearnModel, limits, save_skops, tree_features
+from automl_plugins.tabular.models._common import class_weight_choices, is_classification, load_skops
 
 if TYPE_CHECKING:  # pandas and scikit-learn load when a forest is built, not when the plugin registers
     import pandas as pd
@@ -136,7 +129,8 @@ _DEFAULTS = {"n_estimators": 300, "max_features": "sqrt", "min_samples_leaf": 2,
 
 def _spec(key: str, defaults: dict[str, Any], description: str) -> ModelSpec:
     return ModelSpec(key=key, task="tabular", search_space=search_space, build=_builder(key), save=save_skops,
-                     load=load_skops, defaults=defaults, description=description, cost_params=("n_estimators",))
+                     load=load_skops, defaults=defaults, description=description, cost_params=("n_estimators",),
+                     preload=SKOPS_PRELOAD)
 
 
 RANDOM_FOREST = _spec("random_forest", _DEFAULTS, "random forest (bagged deep trees)")

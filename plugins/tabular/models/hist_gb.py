@@ -4,14 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from automl.kit import ModelSpec, SearchContext, limits
-from automl_plugins.tabular.models._common import (
-    SklearnModel,
-    class_weight_choices,
-    is_classification,
-    load_skops,
-    save_skops,
-)
+from automl.kit import SKOPS_PRELOAD, ModelSpec, SearchContext, SklearnModel, limits, save_skops
+from automl_plugins.tabular.models._common import class_weight_choices, is_classification, load_skops
 
 MAX_ITER = 1000
 
@@ -83,7 +77,7 @@ HIST_GB = ModelSpec(
     task="tabular",
     search_space=search_space,
     build=build,
-    save=save_skops,
+    save=save_skops, preload=SKOPS_PRELOAD,
     load=load_skops,
     defaults={"learning_rate": 0.1, "max_leaf_nodes": 31, "min_samples_leaf": 20, "l2_regularization": 1e-6,
               "class_weight": None},

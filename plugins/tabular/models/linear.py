@@ -4,14 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from automl.kit import ModelSpec, SearchContext
-from automl_plugins.tabular.models._common import (
-    SklearnModel,
-    class_weight_choices,
-    is_classification,
-    load_skops,
-    save_skops,
-)
+from automl.kit import SKOPS_PRELOAD, ModelSpec, SearchContext, SklearnModel, save_skops
+from automl_plugins.tabular.models._common import class_weight_choices, is_classification, load_skops
 
 
 def search_space(trial: Any, ctx: SearchContext) -> dict[str, Any]:
@@ -36,7 +30,7 @@ LINEAR = ModelSpec(
     task="tabular",
     search_space=search_space,
     build=build,
-    save=save_skops,
+    save=save_skops, preload=SKOPS_PRELOAD,
     load=load_skops,
     defaults={"C": 1.0, "class_weight": None},
     description="logistic regression (classes) or ridge regression (values)",

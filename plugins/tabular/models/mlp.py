@@ -14,14 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from automl.kit import ModelSpec, SearchContext
-from automl_plugins.tabular.models._common import (
-    SklearnModel,
-    dense_features,
-    is_classification,
-    load_skops,
-    save_skops,
-)
+from automl.kit import SKOPS_PRELOAD, ModelSpec, SearchContext, SklearnModel, dense_features, save_skops
+from automl_plugins.tabular.models._common import is_classification, load_skops
 
 if TYPE_CHECKING:  # pandas and scikit-learn load when a network is built, not when the plugin registers
     import pandas as pd
@@ -115,7 +109,7 @@ MLP = ModelSpec(
     task="tabular",
     search_space=search_space,
     build=build,
-    save=save_skops,
+    save=save_skops, preload=SKOPS_PRELOAD,
     load=load_skops,
     defaults={"layers": "128-64", "alpha": 1e-4, "learning_rate_init": 1e-3, "batch_size": 128},
     cheap=False,

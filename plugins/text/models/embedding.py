@@ -24,8 +24,16 @@ from typing import Any
 
 import numpy as np
 
-from automl.kit import ModelSpec, SearchContext, UserError, minilm_path, quiet_transformers
-from automl_plugins.tabular.models import SklearnModel, save_skops
+from automl.kit import (
+    SKOPS_PRELOAD,
+    ModelSpec,
+    SearchContext,
+    SklearnModel,
+    UserError,
+    minilm_path,
+    quiet_transformers,
+    save_skops,
+)
 from automl_plugins.text.models import vector_cache
 from automl_plugins.text.models.features import (
     class_weight_choices,
@@ -144,6 +152,7 @@ def build(params: dict[str, Any], ctx: SearchContext) -> SklearnModel:
 
 EMBEDDING_SVM = ModelSpec(
     key="embedding_svm", task="text", search_space=space, build=build, save=save_skops, load=load_skops,
+    preload=SKOPS_PRELOAD,
     defaults={**_FEATURES, "C": 1.0, "class_weight": None, "embedding_weight": 1.0},
     description="linear SVM on TF-IDF n-grams plus frozen all-MiniLM-L6-v2 sentence embeddings",
 )

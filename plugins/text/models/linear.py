@@ -1,21 +1,23 @@
 """Linear text classifiers on TF-IDF features: logistic regression, a calibrated linear SVM, Complement NB.
 
-Each is one scikit-learn pipeline behind the tabular plugin's ``SklearnModel``
-wrapper (probabilities for every class of the run), saved with skops, never pickle.
+Each is one scikit-learn pipeline behind the core's ``SklearnModel`` wrapper
+(probabilities for every class of the run), saved with skops, never pickle.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from automl.kit import ModelSpec, SearchContext
-from automl_plugins.tabular.models import SklearnModel, save_skops, skops_loader
+from automl.kit import SKOPS_PRELOAD, ModelSpec, SearchContext, SklearnModel, save_skops, skops_loader
 from automl_plugins.text.models.features import class_weight_choices, feature_space, tfidf_features
 
 CALIBRATION_FOLDS = 3
 load_skops = skops_loader(
     "automl_plugins.text.models.features.CompactTfidfVectorizer",  # every text model: our TF-IDF subclass
     "automl_plugins.text.models.embedding.SentenceEmbedding",  # embedding_svm: the encoder's name, no weights
+    # the wrapper under the name files saved before it moved into the core give it (a name, not an import:
+    # the tabular plugin re-exports the class there): older runs keep loading
+    "automl_plugins.tabular.models._common.SklearnModel",
 )
 _FEATURES = {"word_ngrams": 2, "char_ngrams": "2-5", "char_analyzer": "char_wb", "min_df": 1,
              "sublinear_tf": True, "max_features": 300_000}
@@ -68,17 +70,20 @@ def nb_build(params: dict[str, Any], ctx: SearchContext) -> SklearnModel:
 
 NAIVE_BAYES = ModelSpec(
     key="complement_nb", task="text", search_space=nb_space, build=nb_build, save=save_skops, load=load_skops,
+    preload=SKOPS_PRELOAD,
     defaults={**_FEATURES, "char_ngrams": "none", "max_features": 100_000, "alpha": 0.3},
     description="Complement naive Bayes on TF-IDF word n-grams",
 )
 LOGREG = ModelSpec(
     key="tfidf_logreg", task="text", search_space=logreg_space, build=logreg_build, save=save_skops,
+    preload=SKOPS_PRELOAD,
     load=load_skops, defaults={**_FEATURES, "C": 30.0, "class_weight": None},
     portfolio=({**_FEATURES, "char_analyzer": "char", "char_ngrams": "1-5", "C": 100.0, "class_weight": None},),
     description="logistic regression on TF-IDF word and character n-grams",
 )
 LINEAR_SVM = ModelSpec(
     key="tfidf_svm", task="text", search_space=svm_space, build=svm_build, save=save_skops, load=load_skops,
+    preload=SKOPS_PRELOAD,
     defaults={**_FEATURES, "C": 1.0, "class_weight": None},
     portfolio=({**_FEATURES, "char_analyzer": "char", "char_ngrams": "1-5", "C": 0.5, "class_weight": None},),
     description="linear SVM (sigmoid-calibrated) on TF-IDF word and character n-grams",

@@ -18,8 +18,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from automl.kit import EarlyStopping, EpochOutcome, SearchContext, class_probabilities, train_epochs
-from automl_plugins.text.metrics import log_loss
+from automl.kit import EarlyStopping, EpochOutcome, SearchContext, class_probabilities, log_loss, train_epochs
 from automl_plugins.text.models.neural import PAD, Vocabulary
 
 # One thread whatever ctx.n_threads says: these networks run many tiny operations, and with two threads on

@@ -1,7 +1,7 @@
 """TF-IDF reduced by truncated SVD (latent semantic analysis), then LightGBM.
 
 The feature pipeline is saved with skops and the booster as LightGBM's own
-text model (through the tabular plugin's LightGBM model): loading runs no code.
+text model (the core's LightGBM model, as the tabular task's): loading runs no code.
 """
 
 from __future__ import annotations
@@ -11,9 +11,16 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from automl.kit import ModelSpec, SearchContext
-from automl_plugins.tabular.models import lightgbm as tabular_lgbm
-from automl_plugins.tabular.models import save_skops, skops_loader
+from automl.kit import (
+    SKOPS_PRELOAD,
+    LightGBMModel,
+    ModelSpec,
+    SearchContext,
+    load_lightgbm,
+    save_lightgbm,
+    save_skops,
+    skops_loader,
+)
 from automl_plugins.text.models.features import class_weight_choices, feature_space, tfidf_features
 
 if TYPE_CHECKING:
@@ -40,7 +47,7 @@ class SvdLightGBM:
     def __init__(self, params: dict[str, Any], ctx: SearchContext | None) -> None:
         self.params = dict(params)
         self.features: Pipeline | None = None
-        self.booster = tabular_lgbm.LightGBMModel({**_FIXED, **self.params}, ctx)
+        self.booster = LightGBMModel({**_FIXED, **self.params}, ctx)
 
     def _fit_features(self, X: Any) -> np.ndarray:
         tfidf = tfidf_features(self.params)
@@ -75,11 +82,11 @@ def build(params: dict[str, Any], ctx: SearchContext) -> SvdLightGBM:
 
 def save(model: SvdLightGBM, folder: Path) -> None:
     save_skops(model.features, folder)
-    tabular_lgbm.save(model.booster, folder)
+    save_lightgbm(model.booster, folder)
 
 
 def load(folder: Path) -> SvdLightGBM:
-    booster = tabular_lgbm.load(folder)
+    booster = load_lightgbm(folder)
     model = SvdLightGBM(booster.params, None)
     model.booster = booster
     model.features = load_skops(folder)
@@ -88,6 +95,7 @@ def load(folder: Path) -> SvdLightGBM:
 
 SVD_LIGHTGBM = ModelSpec(
     key="svd_lightgbm", task="text", search_space=search_space, build=build, save=save, load=load,
+    preload=SKOPS_PRELOAD,
     defaults={"word_ngrams": 2, "char_ngrams": "none", "char_analyzer": "char_wb", "min_df": 2, "sublinear_tf": True,
               "max_features": 100_000, "n_components": 200, "learning_rate": 0.1, "num_leaves": 31,
               "min_child_samples": 20, "feature_fraction": 1.0, "lambda_l2": 1e-8, "class_weight": None},

@@ -12,7 +12,7 @@ pytest.importorskip("transformers", reason="the finetune extra is not installed:
 @pytest.fixture(scope="session")
 def reviews(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """(reviews.csv, tiny BERT folder): 400 labelled reviews, hidden size 32, 2 layers."""
-    from automl_plugins.finetune.task import sample_data
+    from automl_plugins.text.finetune.task import sample_data
 
     source, options = sample_data(tmp_path_factory.mktemp("reviews"))
     return Path(source), Path(options["backbone"][0])

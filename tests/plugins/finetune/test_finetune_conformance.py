@@ -6,10 +6,10 @@ import pytest
 
 pytest.importorskip("transformers", reason="the finetune extra is not installed: pip install 'automl[finetune]'")
 
-import automl_plugins.finetune  # noqa: E402
+import automl_plugins.text.finetune  # noqa: E402
 from automl.testing import TaskPluginTestCase  # noqa: E402
 
 
 class TestFinetuneConformance(TaskPluginTestCase):
     task = "finetune"
-    plugin = automl_plugins.finetune.PLUGIN
+    plugin = automl_plugins.text.finetune.PLUGIN

@@ -44,8 +44,8 @@ def test_cli_search_saves_a_transformers_folder_that_reloads_and_predicts_the_sa
 
 
 def test_only_the_top_layers_train_when_asked(reviews: tuple[Path, Path]) -> None:
-    from automl_plugins.finetune import backbones
-    from automl_plugins.finetune.models.training import freeze_lower_layers
+    from automl_plugins.text.finetune import backbones
+    from automl_plugins.text.finetune.models.training import freeze_lower_layers
 
     model, _ = backbones.load(str(reviews[1]), 2)
     everything = freeze_lower_layers(model, "all")

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from automl.data import read_table
+from automl.data.schema import RARE, describe_column, infer_columns, to_features
 from automl.errors import UserError
-from automl_plugins.tabular.columns import RARE, describe_column, infer_columns, to_features
 from automl_plugins.tabular.demo import churn_frame
 from automl_plugins.tabular.target import analyse_target, infer_kind
 from automl_plugins.tabular.task import TABULAR

@@ -3,6 +3,10 @@
 The schema is the contract between training and prediction: the same rules
 turn raw columns into model features both times, and a column the model needs
 but a new file lacks is named in the error.
+
+The tabular task types its features with it; other tasks reading a table use
+:func:`describe_column` to recognise a column (the text task finds the id
+column it writes beside predictions), so the rules live once, in the core.
 """
 
 from __future__ import annotations
@@ -14,7 +18,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from automl.kit import DateOrder, UserError, date_order, parse_dates
+from automl.data.dates import DateOrder, date_order, parse_dates
+from automl.data.tables import nested_kind
+from automl.errors import UserError
 
 RARE = "__rare__"
 MAX_LEVELS = 200
@@ -53,8 +59,6 @@ def describe_column(name: str, column: pd.Series, n_rows: int, where: str | None
     cannot be told apart are a UserError; without it (another task looking
     for an id column) they are read month first, as pandas does.
     """
-    from automl.kit import nested_kind
-
     nested = nested_kind(column)
     if nested is not None:  # like free text: left out with a note, the rest of the table still trains
         return {"drop": f"nested values ({nested} per cell), which the tabular task cannot use; flatten them "

@@ -28,7 +28,7 @@ import torch
 import torch.nn.functional as F
 
 from automl.kit import SearchContext
-from automl_plugins.finetune.models.batching import batches, length_grouped_order
+from automl_plugins.text.finetune.models.batching import batches, length_grouped_order
 
 PATIENCE = 3
 EVALS_PER_EPOCH = 2  # when an epoch has at least MIN_STEPS_FOR_MID_EPOCH steps

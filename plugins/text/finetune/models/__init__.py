@@ -1,6 +1,6 @@
 """The fine-tuning model: a pretrained Transformer with a sequence-classification head."""
 
-from automl_plugins.finetune.models.spec import TRANSFORMER
+from automl_plugins.text.finetune.models.spec import TRANSFORMER
 
 MODELS = (TRANSFORMER,)
 

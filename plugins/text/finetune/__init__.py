@@ -8,8 +8,8 @@ backbone is resolved or a model is built, and a missing one names the extra.
 from __future__ import annotations
 
 from automl.kit import TaskPlugin
-from automl_plugins.finetune.metrics import METRICS
-from automl_plugins.finetune.models import MODELS
-from automl_plugins.finetune.task import FINETUNE
+from automl_plugins.text.finetune.metrics import METRICS
+from automl_plugins.text.finetune.models import MODELS
+from automl_plugins.text.finetune.task import FINETUNE
 
 PLUGIN = TaskPlugin(tasks=(FINETUNE,), models=MODELS, metrics=METRICS)

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from automl.kit import ModelSpec, SearchContext
-from automl_plugins.finetune.models.estimator import FineTunedClassifier, load_model, save_model
+from automl_plugins.text.finetune.models.estimator import FineTunedClassifier, load_model, save_model
 
 TRAIN_LAYERS = (1, 2, 4, "all")
 

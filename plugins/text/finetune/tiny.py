@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
-from automl_plugins.finetune.backbones import transformers
+from automl_plugins.text.finetune.backbones import transformers
 
 SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 MAX_WORDS = 2000

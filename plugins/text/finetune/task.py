@@ -16,9 +16,9 @@ from typing import Any
 import numpy as np
 
 from automl.kit import Dataset, DataSource, Fold, TaskOption, TaskSpec, UserError
-from automl_plugins.finetune import backbones
 from automl_plugins.text import report as text_report
 from automl_plugins.text import task as text
+from automl_plugins.text.finetune import backbones
 
 NAME = "finetune"
 HOLDOUT_SHARE = 0.2
@@ -59,8 +59,8 @@ def split(dataset: Dataset, seed: int) -> list[Fold]:
 
 def sample_data(folder: Path) -> tuple[DataSource, dict[str, Any]]:
     """Generated reviews, and a tiny random BERT built from them as the backbone (offline, seconds)."""
-    from automl_plugins.finetune.sample import reviews_frame
-    from automl_plugins.finetune.tiny import make_tiny_bert
+    from automl_plugins.text.finetune.sample import reviews_frame
+    from automl_plugins.text.finetune.tiny import make_tiny_bert
 
     frame = reviews_frame(400, seed=0)
     path = Path(folder) / "reviews.csv"

@@ -16,13 +16,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from automl.kit import SearchContext, UserError, class_probabilities, read_model_file, write_model_file
-from automl_plugins.finetune import backbones
-from automl_plugins.finetune.models.batching import batches, encode, sorted_order
-from automl_plugins.text.metrics import log_loss
+from automl.kit import SearchContext, UserError, class_probabilities, log_loss, read_model_file, write_model_file
+from automl_plugins.text.finetune import backbones
+from automl_plugins.text.finetune.models.batching import batches, encode, sorted_order
 
 if TYPE_CHECKING:  # training imports torch: only when a model is fitted
-    from automl_plugins.finetune.models.training import FinishSeconds
+    from automl_plugins.text.finetune.models.training import FinishSeconds
 
 MODEL_FOLDER = "transformer"
 META_FILE = "finetune.json"
@@ -55,7 +54,7 @@ class FineTunedClassifier:
     def fit(self, X: Any, y: np.ndarray, X_valid: Any = None, y_valid: Any = None) -> FineTunedClassifier:
         import torch
 
-        from automl_plugins.finetune.models.training import freeze_lower_layers, train
+        from automl_plugins.text.finetune.models.training import freeze_lower_layers, train
 
         ctx = self.ctx
         assert ctx is not None, "build the model with a SearchContext to fit it"
