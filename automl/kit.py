@@ -82,7 +82,7 @@ _EXPORTS: dict[str, str] = {
     "nested_kind": "automl.data.tables", "columns_listing": "automl.data.tables",
     "refuse_non_finite": "automl.data.targets", "Target": "automl.data.targets",
     "analyse_target": "automl.data.targets",
-    "describe_column": "automl.data.schema", "infer_columns": "automl.data.schema",
+    "describe_column": "automl.data.schema", "infer_columns": "automl.data.schema", "FREE_TEXT": "automl.data.schema",
     "check_values": "automl.data.schema", "to_features": "automl.data.schema",
     # models
     "EarlyStopping": "automl.early_stopping", "stop_reason": "automl.early_stopping",
@@ -153,7 +153,7 @@ if TYPE_CHECKING:  # the same names for type checkers and editors (F401 is off f
     from automl import limits
     from automl.data import fingerprint, read_table, source_name
     from automl.data.dates import DateOrder, date_order, first_unreadable, parse_dates
-    from automl.data.schema import check_values, describe_column, infer_columns, to_features
+    from automl.data.schema import FREE_TEXT, check_values, describe_column, infer_columns, to_features
     from automl.data.tables import columns_listing, nested_kind
     from automl.data.targets import Target, analyse_target, refuse_non_finite
     from automl.early_stopping import EarlyStopping, stop_reason

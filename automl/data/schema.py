@@ -30,6 +30,9 @@ _ID_NAME = re.compile(r"(^|[_\s.-])(id|uuid|guid|key)$|^id[_\s.-]|^(id|uuid|guid
 _DATE_LIKE = re.compile(r"\d{1,4}[-/.:]\d{1,2}")
 
 
+FREE_TEXT = "free text (ignored as a feature)"  # a task that reads text adds its own hint to this note
+
+
 def infer_columns(
     frame: pd.DataFrame, where: str = "the table"
 ) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
@@ -55,14 +58,14 @@ def infer_columns(
 def describe_column(name: str, column: pd.Series, n_rows: int, where: str | None = None) -> dict[str, Any]:
     """How the column is typed, or why it is dropped (``"drop"``).
 
-    With ``where`` (the tabular task's own typing) dates whose day and month
+    With ``where`` (a task typing its features) dates whose day and month
     cannot be told apart are a UserError; without it (another task looking
     for an id column) they are read month first, as pandas does.
     """
     nested = nested_kind(column)
     if nested is not None:  # like free text: left out with a note, the rest of the table still trains
-        return {"drop": f"nested values ({nested} per cell), which the tabular task cannot use; flatten them "
-                        "into plain columns to use them"}
+        return {"drop": f"nested values ({nested} per cell), which a model of table columns cannot use; flatten "
+                        "them into plain columns to use them"}
     values = column.dropna()
     if values.empty:
         return {"drop": "all values are missing"}
@@ -98,7 +101,7 @@ def describe_column(name: str, column: pd.Series, n_rows: int, where: str | None
         return described
     unique_ratio = text.nunique() / len(text)
     if _looks_like_free_text(text, unique_ratio):
-        return {"drop": "free text (ignored by the tabular task; try --task text)", "text": True}
+        return {"drop": FREE_TEXT, "text": True}
     if unique_ratio >= 0.95 and len(text) >= 20:
         return {"drop": "id-like (a unique value per row)", "id": True}
     return _categorical_description(text, n_rows)

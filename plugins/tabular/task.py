@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from automl.kit import (
+    FREE_TEXT,
     Batch,
     Dataset,
     DataSource,
@@ -61,7 +62,8 @@ def load(source: DataSource, options: Mapping[str, Any]) -> Dataset:
     id_column = _pick_id_column(dropped)
     X = to_features(inputs, columns)
     notes = read_notes + [spec.pop("note") for spec in columns.values() if "note" in spec]
-    notes += [f"dropped column '{c}': {why}" for c, why in dropped.items()]
+    notes += [f"dropped column '{c}': {why}" + ("; try --task text" if why == FREE_TEXT else "")
+              for c, why in dropped.items()]
     if (~target.keep).any():
         notes.append(f"ignored {plural(int((~target.keep).sum()), 'row')} whose target '{target.name}' is missing")
     notes += _many_classes_notes(target.classes)

@@ -10,7 +10,7 @@ and once end to end on a tiny recommend fit.
 
 from __future__ import annotations
 
-import importlib
+import importlib.metadata
 import re
 from pathlib import Path
 
@@ -23,7 +23,7 @@ from automl import MetricSpec
 from automl.report.evidence import Interval, Validation, bootstrap_interval
 from automl.report.summary import confidence_sentence
 
-PLUGINS = ("tabular", "text", "image", "finetune", "recommend", "forecast")
+PLUGINS = ("tabular", "text", "image", "finetune", "recommend", "forecast")  # the built-ins' entry point names
 MODES = ("random", "noisy", "perfect", "ties", "constant")
 # Means over their unit: the mean of the resampled means is the estimate, so a 5-95% percentile range that
 # misses it (an interval that had to be widened) can only come from resampling the wrong unit.
@@ -35,8 +35,9 @@ SENTENCE = re.compile(rf"the validation (.+?) on these ([\d,]+) (\w+) is {NUMBER
 
 def _cases() -> list[tuple[str, str, MetricSpec]]:
     cases = []
+    declared = {ep.name: ep for ep in importlib.metadata.entry_points(group="automl")}
     for plugin in PLUGINS:
-        for spec in importlib.import_module(f"automl_plugins.{plugin}.metrics").METRICS:
+        for spec in declared[plugin].load().metrics:
             for kind in spec.kinds or ("any",):
                 cases.append((plugin, kind, spec))
     return cases
