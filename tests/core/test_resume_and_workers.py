@@ -19,6 +19,7 @@ from automl_plugins.tabular.demo import churn_frame
 
 pytestmark = pytest.mark.slow
 CLI = [sys.executable, "-m", "automl.cli"]
+DOZY_CLI = Path(__file__).with_name("dozy_cli.py")  # automl with a model that sleeps first (AUTOML_TEST_DOZE)
 
 
 def _study(run_dir: Path) -> optuna.Study:
@@ -113,14 +114,28 @@ def test_help_imports_no_heavy_library():
     assert result.stdout.strip().splitlines()[-1] == "HEAVY:"
 
 
-def test_a_joining_worker_respects_the_trial_budget(tmp_path, churn_csv):
+def test_a_joining_worker_respects_the_trial_budget_and_runs_some_of_it(tmp_path, churn_csv):
+    """A worker that joins a running fit shares its 14 trials: none more, none lost, and it runs some itself.
+
+    The model sleeps 0.1 s a fold (0.5 s a trial), so the fit cannot end before the worker has started; without
+    the sleep a fast machine finished all 14 trials first and the test passed with an idle worker."""
     run_dir = tmp_path / "run"
-    fit = _start_fit(churn_csv, run_dir, trials=14)
+    env = {**os.environ, "AUTOML_TEST_DOZE": "0.1"}
+    fit = subprocess.Popen([sys.executable, str(DOZY_CLI), "fit", str(churn_csv), "--target", "churned", "--trials",
+                            "14", "--time-budget", "600", "--models", "dozy", "--run-dir", str(run_dir), "--quiet"],
+                           cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.time() + 60
     while not _completed(run_dir) and time.time() < deadline:
         time.sleep(0.1)
-    worker = subprocess.run([*CLI, "worker", str(run_dir)], cwd=tmp_path, capture_output=True, text=True)
-    assert worker.returncode == 0, worker.stderr
+    worker = subprocess.Popen([sys.executable, str(DOZY_CLI), "worker", str(run_dir)], cwd=tmp_path, env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _, worker_err = worker.communicate(timeout=300)
+    assert worker.returncode == 0, worker_err
     assert fit.wait(timeout=300) == 0, fit.stderr.read().decode()
     trials = [t for t in _study(run_dir).trials if t.state != TrialState.WAITING]
     assert sorted(t.number for t in trials) == list(range(14))
+    ran_by = {t.number: str(t.user_attrs.get("worker", "")).rsplit(":", 1)[-1] for t in trials}
+    assert str(worker.pid) in ran_by.values(), f"the joining worker (pid {worker.pid}) ran no trial: {ran_by}"
+    assert str(fit.pid) in ran_by.values(), f"the fit (pid {fit.pid}) ran no trial: {ran_by}"
+
+
