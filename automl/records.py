@@ -22,7 +22,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 
 FORMAT_VERSION = 1  # of run.json: a run of another version is refused (automl.runs)
 
@@ -54,8 +54,25 @@ def _mapping(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
 
+class _Record:
+    """What every record shares: its known fields read by name, the rest kept in ``extra`` and written back."""
+
+    @classmethod
+    def from_json(cls, mapping: Mapping[str, Any]) -> Self:
+        known, extra = _known(cls, _mapping(mapping))
+        return cls(**cls._nested(known), extra=extra)
+
+    @classmethod
+    def _nested(cls, known: dict[str, Any]) -> dict[str, Any]:
+        """The known fields with nested records read as records (none here)."""
+        return known
+
+    def to_json(self) -> dict[str, Any]:
+        return _to_json(self)
+
+
 @dataclass(frozen=True)
-class DataRecord:
+class DataRecord(_Record):
     """``run.json``'s ``data``: where the training data was, its fingerprint, rows and summary for the report."""
 
     path: str | None = None
@@ -64,17 +81,9 @@ class DataRecord:
     summary: Mapping[str, Any] | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
-    @classmethod
-    def from_json(cls, mapping: Mapping[str, Any]) -> DataRecord:
-        known, extra = _known(cls, _mapping(mapping))
-        return cls(**known, extra=extra)
-
-    def to_json(self) -> dict[str, Any]:
-        return _to_json(self)
-
 
 @dataclass(frozen=True)
-class RunRecord:
+class RunRecord(_Record):
     """``run.json``: what was asked for, on what data, and how the run stands.
 
     The first seven fields are required in a file (:mod:`automl.runs` refuses a
@@ -108,14 +117,8 @@ class RunRecord:
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def from_json(cls, mapping: Mapping[str, Any]) -> RunRecord:
-        known, extra = _known(cls, mapping)
-        if "data" in known:
-            known["data"] = DataRecord.from_json(known["data"])
-        return cls(**known, extra=extra)
-
-    def to_json(self) -> dict[str, Any]:
-        return _to_json(self)
+    def _nested(cls, known: dict[str, Any]) -> dict[str, Any]:
+        return {**known, "data": DataRecord.from_json(known["data"])} if "data" in known else known
 
     @property
     def n_workers(self) -> int:
@@ -129,7 +132,7 @@ def field_names(cls: type) -> frozenset[str]:
 
 
 @dataclass(frozen=True)
-class MemberRecord:
+class MemberRecord(_Record):
     """One member of the final model in ``model.json``: the trial it came from and how it was saved.
 
     ``refit`` says whether it was refit on all the data; when it was not, ``folds``
@@ -147,14 +150,6 @@ class MemberRecord:
     folds: int | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
-    @classmethod
-    def from_json(cls, mapping: Mapping[str, Any]) -> MemberRecord:
-        known, extra = _known(cls, _mapping(mapping))
-        return cls(**known, extra=extra)
-
-    def to_json(self) -> dict[str, Any]:
-        return _to_json(self)
-
     @property
     def n_folds(self) -> int:
         """The fold models saved for this member: 0 when it was refit (one model in its folder)."""
@@ -162,7 +157,7 @@ class MemberRecord:
 
 
 @dataclass(frozen=True)
-class ModelRecord:
+class ModelRecord(_Record):
     """``best/model.json``: the delivered model, its validation score, why it was chosen and its members."""
 
     task: str = ""
@@ -178,12 +173,8 @@ class ModelRecord:
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def from_json(cls, mapping: Mapping[str, Any]) -> ModelRecord:
-        known, extra = _known(cls, mapping)
-        if "members" in known:
-            members = known["members"] if isinstance(known["members"], list) else []
-            known["members"] = [MemberRecord.from_json(m) for m in members]
-        return cls(**known, extra=extra)
-
-    def to_json(self) -> dict[str, Any]:
-        return _to_json(self)
+    def _nested(cls, known: dict[str, Any]) -> dict[str, Any]:
+        if "members" not in known:
+            return known
+        members = known["members"] if isinstance(known["members"], list) else []
+        return {**known, "members": [MemberRecord.from_json(m) for m in members]}

@@ -254,7 +254,7 @@ def test_a_partial_around_anything_but_check_array_is_refused(tmp_path):
 
 
 def test_skops_loader_refuses_prefixes():
-    from automl_plugins.tabular.models import skops_loader
+    from automl.kit import skops_loader
 
     for prefix in ("sklearn.", "numpy", "automl_knn.*"):
         with pytest.raises(ValueError, match="exact type names"):
